@@ -1,0 +1,57 @@
+/* storage.c — refcounted 64-byte-aligned blocks, with live counters for leak tests. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+static int64_t g_live_storages, g_live_bytes;
+
+int64_t lm_live_storages(void) { return __atomic_load_n(&g_live_storages, __ATOMIC_RELAXED); }
+int64_t lm_live_bytes(void) { return __atomic_load_n(&g_live_bytes, __ATOMIC_RELAXED); }
+
+#define LM_ALIGN 64
+
+/* The header and the data share one allocation: small tensors cost one malloc, not two. */
+lm_storage *lm_storage_new(size_t nbytes) {
+    size_t head = (sizeof(lm_storage) + LM_ALIGN - 1) & ~(size_t)(LM_ALIGN - 1);
+    if (nbytes > SIZE_MAX - head - LM_ALIGN) return NULL;
+    size_t total = (head + nbytes + LM_ALIGN - 1) & ~(size_t)(LM_ALIGN - 1);
+    lm_storage *s = aligned_alloc(LM_ALIGN, total ? total : LM_ALIGN);
+    if (!s) return NULL;
+    s->data = (char *)s + head;
+    s->nbytes = nbytes;
+    s->refcount = 1;
+    s->deleter = NULL;
+    s->deleter_ctx = NULL;
+    s->exports = 0;
+    __atomic_add_fetch(&g_live_storages, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&g_live_bytes, (int64_t)nbytes, __ATOMIC_RELAXED);
+    return s;
+}
+
+static void noop_deleter(void *ctx) { (void)ctx; }
+
+lm_storage *lm_storage_external(void *data, size_t nbytes, void (*deleter)(void *), void *ctx) {
+    lm_storage *s = malloc(sizeof *s);
+    if (!s) return NULL;
+    s->data = data;
+    s->nbytes = nbytes;
+    s->refcount = 1;
+    s->deleter = deleter ? deleter : noop_deleter;  /* non-NULL marks external memory */
+    s->deleter_ctx = ctx;
+    s->exports = 0;
+    return s;
+}
+
+void lm_storage_retain(lm_storage *s) { __atomic_add_fetch(&s->refcount, 1, __ATOMIC_RELAXED); }
+
+void lm_storage_release(lm_storage *s) {
+    if (!s || __atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) != 0) return;
+    if (s->deleter) {
+        s->deleter(s->deleter_ctx);
+        free(s);
+        return;
+    }
+    __atomic_sub_fetch(&g_live_storages, 1, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&g_live_bytes, (int64_t)s->nbytes, __ATOMIC_RELAXED);
+    free(s);
+}

@@ -1,0 +1,227 @@
+/* lamina.h — the public C API of liblamina.
+ *
+ * Conventions (every function follows them):
+ *   - Functions that can fail return an lm_status; LM_OK is 0. On failure a thread-local message
+ *     (lm_last_error) says what went wrong, naming the op, the shapes and the dtypes.
+ *   - Functions that make a tensor write it to `out` with one reference owned by the caller;
+ *     on failure `*out` is left NULL. Inputs are borrowed, never consumed.
+ *   - Strides count elements, not bytes. Shapes and strides are int64_t.
+ *   - Nothing aborts, nothing prints, nothing calls back into Python.
+ */
+#ifndef LAMINA_H
+#define LAMINA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LM_MAX_NDIM 8
+
+typedef enum lm_status {
+    LM_OK = 0,
+    LM_EVALUE = 1,    /* bad shape, bad argument value        -> ValueError */
+    LM_ETYPE = 2,     /* unsupported or mismatched dtype      -> TypeError */
+    LM_EINDEX = 3,    /* index or axis out of range           -> IndexError */
+    LM_ENOMEM = 4,    /* allocation failed or size overflows  -> MemoryError */
+    LM_ERUNTIME = 5,  /* misuse of state                      -> RuntimeError */
+    LM_ENOTIMPL = 6,  /* not implemented yet                  -> NotImplementedError */
+} lm_status;
+
+/* Order matters: it is the promotion order used by lm_result_type. */
+typedef enum lm_dtype {
+    LM_BOOL = 0,
+    LM_INT32 = 1,
+    LM_INT64 = 2,
+    LM_FLOAT16 = 3,
+    LM_BFLOAT16 = 4,
+    LM_FLOAT32 = 5,
+    LM_FLOAT64 = 6,
+    LM_NDTYPE = 7,
+} lm_dtype;
+
+const char *lm_dtype_name(lm_dtype dt);  /* "float32", ...; "invalid" for a bad value */
+size_t lm_dtype_size(lm_dtype dt);       /* bytes per element; 0 for a bad value */
+int lm_dtype_is_float(lm_dtype dt);      /* float16, bfloat16, float32, float64 */
+int lm_dtype_is_int(lm_dtype dt);        /* int32, int64 */
+
+/* float16 / bfloat16 <-> float32, round to nearest even, NaN and inf preserved. */
+uint16_t lm_f32_to_f16(float f);
+float lm_f16_to_f32(uint16_t h);
+uint16_t lm_f32_to_bf16(float f);
+float lm_bf16_to_f32(uint16_t h);
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+const char *lm_last_error(void);  /* message of the last failure on this thread */
+lm_status lm_last_status(void);
+void lm_clear_error(void);
+
+/* ---- storage: a refcounted, 64-byte-aligned block of bytes ----------------------------------- */
+typedef struct lm_storage {
+    char *data;
+    size_t nbytes;
+    long refcount;                   /* atomic */
+    void (*deleter)(void *ctx);      /* external memory: called once when the last ref goes */
+    void *deleter_ctx;
+    long exports;                    /* live buffer-protocol / DLPack exports (atomic) */
+} lm_storage;
+
+/* Live storages and bytes allocated by lamina itself (external memory is not counted). */
+int64_t lm_live_storages(void);
+int64_t lm_live_bytes(void);
+
+/* ---- tensors: strided views over a storage --------------------------------------------------- */
+enum { LM_FLAG_CONTIGUOUS = 1u, LM_FLAG_READONLY = 2u };
+
+typedef struct lm_tensor {
+    lm_storage *storage;
+    char *data;                      /* storage->data + offset * itemsize: the first element */
+    int64_t offset;                  /* in elements from storage->data */
+    int32_t ndim;
+    lm_dtype dtype;
+    int64_t shape[LM_MAX_NDIM];
+    int64_t strides[LM_MAX_NDIM];    /* in elements */
+    int64_t numel;
+    uint32_t flags;
+    long refcount;                   /* atomic */
+    uint64_t id;                     /* unique per tensor, for the gradient tape */
+} lm_tensor;
+
+/* A new C-contiguous tensor of uninitialised memory. Sizes are checked for overflow. */
+lm_status lm_empty(lm_dtype dt, int ndim, const int64_t *shape, lm_tensor **out);
+lm_status lm_zeros(lm_dtype dt, int ndim, const int64_t *shape, lm_tensor **out);
+/* A view of `base`'s storage with its own shape, strides (elements) and offset (elements).
+ * The view is checked to stay inside the storage. */
+lm_status lm_view(const lm_tensor *base, int ndim, const int64_t *shape, const int64_t *strides,
+                  int64_t offset, lm_tensor **out);
+/* Wrap memory lamina does not own. `data` points at element 0 (strides may be negative; NULL
+ * strides mean C-contiguous). `deleter(ctx)` runs when the last reference goes; on failure the
+ * caller keeps ownership. */
+lm_status lm_from_external(void *data, lm_dtype dt, int ndim, const int64_t *shape,
+                           const int64_t *strides, void (*deleter)(void *), void *ctx,
+                           int readonly, lm_tensor **out);
+lm_tensor *lm_retain(lm_tensor *t);
+void lm_release(lm_tensor *t);   /* NULL is fine */
+
+int lm_is_contiguous(const lm_tensor *t);
+/* `x` itself (retained) when C-contiguous, otherwise a contiguous copy. */
+lm_status lm_contiguous(const lm_tensor *x, lm_tensor **out);
+/* A contiguous copy, always. */
+lm_status lm_clone(const lm_tensor *x, lm_tensor **out);
+/* Write src (broadcast to dst's shape, same dtype) into dst, element by element.
+ * dst must not be read-only. Used by Variable.assign. */
+lm_status lm_copy_into(lm_tensor *dst, const lm_tensor *src);
+/* A 0-d tensor holding one value converted to dt. */
+lm_status lm_scalar_f64(lm_dtype dt, double v, lm_tensor **out);
+lm_status lm_scalar_i64(lm_dtype dt, int64_t v, lm_tensor **out);
+/* Read element 0 of a one-element tensor. */
+lm_status lm_item_f64(const lm_tensor *x, double *v);
+lm_status lm_item_i64(const lm_tensor *x, int64_t *v);
+
+/* Broadcast two shapes with NumPy's rules. `op` names the caller in the error message. */
+lm_status lm_broadcast_shapes(const char *op, int na, const int64_t *a, int nb, const int64_t *b,
+                              int *nout, int64_t *out);
+
+/* ---- elementwise ------------------------------------------------------------------------------ */
+/* Inputs must share a dtype (TypeError otherwise). float16/bfloat16 compute in float32. */
+typedef enum lm_binop {
+    LM_ADD, LM_SUB, LM_MUL,
+    LM_DIV,        /* true division: int32/int64 give float64, as tf.math.truediv */
+    LM_FLOORDIV,   /* floor of the quotient; integer division by zero is an error */
+    LM_MOD,        /* floor modulo, sign of the divisor (Python / TF floormod) */
+    LM_POW,        /* integer pow with a negative exponent is an error */
+    LM_MAXIMUM, LM_MINIMUM,
+    LM_EQ, LM_NE, LM_LT, LM_LE, LM_GT, LM_GE,       /* -> bool */
+    LM_LOGICAL_AND, LM_LOGICAL_OR, LM_LOGICAL_XOR,  /* bool only */
+    LM_NBINOP
+} lm_binop;
+const char *lm_binop_name(lm_binop op);   /* TF's name: "add", "floordiv", "greater_equal", ... */
+lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out);
+
+typedef enum lm_unop {
+    LM_NEG, LM_ABS, LM_SIGN, LM_SQUARE,            /* numeric, keep dtype */
+    LM_RELU,                                       /* numeric, keep dtype */
+    LM_EXP, LM_LOG, LM_LOG1P, LM_SQRT, LM_RSQRT,   /* float only */
+    LM_RECIPROCAL, LM_TANH, LM_SIGMOID, LM_ERF, LM_SOFTPLUS,
+    LM_LOGICAL_NOT,                                /* bool only */
+    LM_NUNOP
+} lm_unop;
+const char *lm_unop_name(lm_unop op);
+lm_status lm_unary(lm_unop op, const lm_tensor *x, lm_tensor **out);
+
+lm_status lm_where(const lm_tensor *cond, const lm_tensor *a, const lm_tensor *b, lm_tensor **out);
+lm_status lm_clip(const lm_tensor *x, const lm_tensor *lo, const lm_tensor *hi, lm_tensor **out);
+lm_status lm_cast(const lm_tensor *x, lm_dtype dt, lm_tensor **out);
+
+/* ---- reductions ------------------------------------------------------------------------------- */
+typedef enum lm_redop {
+    LM_RSUM, LM_RMEAN, LM_RMAX, LM_RMIN, LM_RPROD, LM_RANY, LM_RALL, LM_NREDOP
+} lm_redop;
+/* naxes < 0 reduces over every axis. Axes may be negative; repeats are an error. */
+lm_status lm_reduce(lm_redop op, const lm_tensor *x, int naxes, const int64_t *axes, int keepdims,
+                    lm_tensor **out);
+/* Index of the first max (is_max=1) or min along `axis`; out_dtype is LM_INT32 or LM_INT64. */
+lm_status lm_argreduce(int is_max, const lm_tensor *x, int64_t axis, lm_dtype out_dtype,
+                       lm_tensor **out);
+/* Softmax (log=0) or log-softmax (log=1) over one axis; stable for large inputs. */
+lm_status lm_softmax(const lm_tensor *x, int64_t axis, int log, lm_tensor **out);
+
+/* ---- shape and indexing ------------------------------------------------------------------------ */
+/* One -1 allowed. A view when the strides allow it, a copy otherwise. */
+lm_status lm_reshape(const lm_tensor *x, int ndim, const int64_t *shape, lm_tensor **out);
+lm_status lm_transpose(const lm_tensor *x, const int64_t *perm, lm_tensor **out);  /* view */
+lm_status lm_expand_dims(const lm_tensor *x, int64_t axis, lm_tensor **out);       /* view */
+/* naxes < 0 squeezes every size-1 axis; squeezing an axis whose size is not 1 is an error. */
+lm_status lm_squeeze(const lm_tensor *x, int naxes, const int64_t *axes, lm_tensor **out);
+lm_status lm_broadcast_to(const lm_tensor *x, int ndim, const int64_t *shape, lm_tensor **out);
+lm_status lm_concat(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out);
+lm_status lm_stack(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out);
+/* tf.gather(params, indices, axis, batch_dims=0); indices int32/int64, out of range is an error. */
+lm_status lm_gather(const lm_tensor *params, const lm_tensor *indices, int64_t axis,
+                    lm_tensor **out);
+/* tf.one_hot: out-of-range (and negative) indices give an all-off row, as TF does. */
+lm_status lm_one_hot(const lm_tensor *indices, int64_t depth, const lm_tensor *on_value,
+                     const lm_tensor *off_value, int64_t axis, lm_tensor **out);
+
+/* Basic indexing (__getitem__): always a view. */
+typedef enum lm_index_kind { LM_IDX_INT, LM_IDX_SLICE, LM_IDX_NEWAXIS, LM_IDX_ELLIPSIS } lm_index_kind;
+typedef struct lm_index {
+    lm_index_kind kind;
+    int64_t start, stop, step;   /* INT uses start; SLICE uses all three */
+    int has_start, has_stop;     /* SLICE: 0 means the bound was None */
+} lm_index;
+lm_status lm_getitem(const lm_tensor *x, int n, const lm_index *idx, lm_tensor **out);
+
+/* ---- linear algebra ---------------------------------------------------------------------------- */
+/* tf.linalg.matmul: rank >= 2 (a rank-1 operand is an error, as in TF), batch dims broadcast. */
+lm_status lm_matmul(const lm_tensor *a, const lm_tensor *b, int transpose_a, int transpose_b,
+                    lm_tensor **out);
+
+/* ---- creation ---------------------------------------------------------------------------------- */
+/* tf.fill: `value` (any shape that broadcasts, usually 0-d) repeated to `shape`, value's dtype. */
+lm_status lm_fill(int ndim, const int64_t *shape, const lm_tensor *value, lm_tensor **out);
+/* tf.range with float or integer arithmetic according to dt. delta == 0 is an error. */
+lm_status lm_range(double start, double limit, double delta, lm_dtype dt, lm_tensor **out);
+lm_status lm_eye(int64_t rows, int64_t cols, lm_dtype dt, lm_tensor **out);
+
+/* ---- random: counter-based (Philox-4x32-10) ------------------------------------------------- */
+/* Element i of the result depends only on (key, counter + i): the same for every run and every
+ * thread count. Float dtypes only. */
+typedef enum lm_random_kind { LM_RAND_UNIFORM, LM_RAND_NORMAL, LM_RAND_TRUNCATED_NORMAL } lm_random_kind;
+/* uniform: [a, b); normal / truncated_normal: mean a, stddev b (truncated at 2 stddev). */
+lm_status lm_random(lm_random_kind kind, lm_dtype dt, int ndim, const int64_t *shape, double a,
+                    double b, uint64_t key, uint64_t counter, lm_tensor **out);
+
+/* ---- runtime ------------------------------------------------------------------------------------ */
+const char *lm_version(void);
+const char *lm_isa(void);          /* "ref", "avx2" or "avx512": the kernel set in use */
+const char *lm_isa_available(void); /* comma-separated list the CPU supports, best last */
+/* Force a kernel set ("ref", "avx2", "avx512"); LM_EVALUE if unknown or unsupported here. */
+lm_status lm_set_isa(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

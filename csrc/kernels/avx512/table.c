@@ -1,0 +1,10 @@
+/* The avx512 kernel table. */
+#include "../binary_f32.inc"
+
+const lm_kernel_table lm_kernels_avx512 = {
+    .name = "avx512",
+    .f32_add = k_add,
+    .f32_sub = k_sub,
+    .f32_mul = k_mul,
+    .f32_div = k_div,
+};

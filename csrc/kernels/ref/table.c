@@ -1,0 +1,10 @@
+/* The ref kernel table. */
+#include "../binary_f32.inc"
+
+const lm_kernel_table lm_kernels_ref = {
+    .name = "ref",
+    .f32_add = k_add,
+    .f32_sub = k_sub,
+    .f32_mul = k_mul,
+    .f32_div = k_div,
+};

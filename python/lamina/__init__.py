@@ -1,0 +1,52 @@
+"""lamina: a small, fast CPU tensor runtime with a tf / tf.keras shaped API.
+
+    import lamina as tf
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    tf.reduce_sum(tf.nn.relu(x @ x), axis=1)
+"""
+from lamina import _core
+from lamina._core import (
+    Tensor, DType, as_dtype, bool_ as bool, int32, int64, float16, bfloat16, float32, float64,
+    constant, convert_to_tensor, from_dlpack, is_tensor,
+    # elementwise
+    add, subtract, multiply, divide, truediv, floordiv, floormod, pow_ as pow, maximum, minimum,
+    equal, not_equal, less, less_equal, greater, greater_equal,
+    logical_and, logical_or, logical_xor, logical_not,
+    negative, abs_ as abs, sign, square, exp, sqrt, tanh, sigmoid,
+    where, clip_by_value, cast,
+    # reductions
+    reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_any, reduce_all,
+    argmax, argmin,
+    # shape and indexing
+    reshape, transpose, expand_dims, squeeze, broadcast_to, concat, stack, unstack, gather,
+    one_hot, shape, rank, size,
+    # linear algebra
+    matmul,
+    # creation
+    fill, zeros, ones, zeros_like, ones_like, range_ as range, eye,
+    # runtime
+    version, isa, isa_available, set_isa,
+)
+from lamina.tensor_shape import TensorShape
+from lamina import dtypes, errors, math, nn, linalg, random
+
+half = float16
+double = float64
+newaxis = None
+__version__ = version()
+
+
+def identity(input, name=None):
+    """tf.identity: the same values (tensors are immutable, so the same tensor)."""
+    return convert_to_tensor(input)
+
+
+def add_n(inputs, name=None):
+    """tf.add_n: the elementwise sum of a list of tensors of one shape and dtype."""
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("add_n: inputs must be a non-empty list of tensors")
+    total = convert_to_tensor(inputs[0])
+    for x in inputs[1:]:
+        total = add(total, x)
+    return total
