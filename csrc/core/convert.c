@@ -84,7 +84,7 @@ lm_status lm_cast(const lm_tensor *x, lm_dtype dt, lm_tensor **out) {
     char *base[2] = {(*out)->data, x->data};
     const int64_t *strides[2] = {(*out)->strides, x->strides};
     size_t size[2] = {lm_dtype_size(dt), lm_dtype_size(x->dtype)};
-    lm_iterate(x->ndim, x->shape, 2, base, strides, size, CASTS[x->dtype][dt], NULL);
+    lm_iterate_par(x->ndim, x->shape, 2, base, strides, size, CASTS[x->dtype][dt], NULL);
     return LM_OK;
 }
 

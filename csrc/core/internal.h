@@ -55,6 +55,11 @@ typedef void (*lm_loop_fn)(int64_t n, char **p, const int64_t *step, void *ctx);
 void lm_iterate(int ndim, const int64_t *shape, int nargs, char *const *base,
                 const int64_t *const *strides, const size_t *size, lm_loop_fn loop, void *ctx);
 
+/* lm_iterate over the thread pool. Only for loops whose output elements are distinct for distinct
+ * indices (elementwise ops, copies, casts): never for accumulations into a broadcast output. */
+void lm_iterate_par(int ndim, const int64_t *shape, int nargs, char *const *base,
+                    const int64_t *const *strides, const size_t *size, lm_loop_fn loop, void *ctx);
+
 /* Strided element copy between two tensors of equal dtype and shape (src may be a broadcast
  * view expressed by its strides). */
 void lm_copy_strided(int ndim, const int64_t *shape, char *dst, const int64_t *dst_strides,
@@ -64,6 +69,12 @@ void lm_copy_strided(int ndim, const int64_t *shape, char *dst, const int64_t *d
  * it is not a half type, else a float32 copy. */
 lm_status lm_widen(const lm_tensor *x, lm_tensor **out);
 static inline int lm_is_half(lm_dtype dt) { return dt == LM_FLOAT16 || dt == LM_BFLOAT16; }
+
+/* Run fn(ctx, begin, end) over [0, n) split into contiguous ranges of at least min_chunk, one
+ * per thread of the pool (runtime/pool.c); the calling thread takes part. Ranges must be
+ * independent: fn may run concurrently on different ranges. Small n runs inline. */
+typedef void (*lm_range_fn)(void *ctx, int64_t begin, int64_t end);
+void lm_parallel_for(int64_t n, int64_t min_chunk, lm_range_fn fn, void *ctx);
 
 /* Work worth releasing the GIL or splitting over threads for. */
 #define LM_BIG_WORK 32768

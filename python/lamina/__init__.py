@@ -25,10 +25,10 @@ from lamina._core import (
     # creation
     fill, zeros, ones, zeros_like, ones_like, range_ as range, eye,
     # runtime
-    version, isa, isa_available, set_isa,
+    version, isa, isa_available, set_isa, get_num_threads, set_num_threads,
 )
 from lamina.tensor_shape import TensorShape
-from lamina import dtypes, errors, math, nn, linalg, random
+from lamina import config, dtypes, errors, math, nn, linalg, random
 
 half = float16
 double = float64

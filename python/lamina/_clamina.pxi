@@ -122,3 +122,6 @@ cdef extern from "lamina/lamina.h" nogil:
     const char *lm_isa()
     const char *lm_isa_available()
     lm_status lm_set_isa(const char *name)
+
+    int lm_get_num_threads()
+    lm_status lm_set_num_threads(int n)

@@ -1228,6 +1228,18 @@ def set_isa(name):
     """Force a kernel set for this process (as LAMINA_ISA does at start)."""
     check(lm_set_isa(str(name).encode()))
 
+def get_num_threads():
+    """Threads lamina's kernels may use (the calling thread included)."""
+    return lm_get_num_threads()
+
+def set_num_threads(n):
+    """Set the threads lamina's kernels may use; a job running in another thread finishes first."""
+    cdef int k = parse_int(n, "n", "set_num_threads")
+    cdef lm_status st
+    with nogil:
+        st = lm_set_num_threads(k)
+    check(st)
+
 def live_storages():
     """Storages lamina has allocated and not yet freed (for leak tests)."""
     return lm_live_storages()

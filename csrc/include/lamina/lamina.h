@@ -215,6 +215,10 @@ lm_status lm_random(lm_random_kind kind, lm_dtype dt, int ndim, const int64_t *s
                     double b, uint64_t key, uint64_t counter, lm_tensor **out);
 
 /* ---- runtime ------------------------------------------------------------------------------------ */
+/* Threads lamina's kernels may use, the caller included. Starts from LAMINA_NUM_THREADS, then
+ * OMP_NUM_THREADS, then the CPU count; can be changed at any time (a running job finishes first). */
+int lm_get_num_threads(void);
+lm_status lm_set_num_threads(int n);
 const char *lm_version(void);
 const char *lm_isa(void);          /* "ref", "avx2" or "avx512": the kernel set in use */
 const char *lm_isa_available(void); /* comma-separated list the CPU supports, best last */

@@ -1,0 +1,91 @@
+"""The thread pool: results do not depend on the thread count, the pool can be resized at any
+time (also while other threads compute), Python threads may share inputs, and a forked child
+computes correctly."""
+import multiprocessing as mp
+import threading
+
+import numpy as np
+import pytest
+
+import lamina as tf
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    n = tf.get_num_threads()
+    yield
+    tf.set_num_threads(n)
+
+
+def big_work(seed=0):
+    """Ops large enough to be split over the pool, on non-contiguous and ragged inputs."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((301, 1031)).astype(np.float64)
+    t = tf.from_dlpack(a[:, ::2])           # strided rows
+    flat = tf.constant(rng.standard_normal(1_000_003))  # one ragged run
+    return [tf.cast(t, tf.float32), tf.cast(flat, tf.float16), tf.cast(tf.cast(flat, tf.float32), tf.float64)]
+
+
+def test_results_do_not_depend_on_thread_count():
+    ref = None
+    for n in (1, 2, 3, 5):
+        tf.set_num_threads(n)
+        got = [x.numpy() for x in big_work()]
+        if ref is None:
+            ref = got
+        for g, r in zip(got, ref):
+            np.testing.assert_array_equal(g, r)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((301, 1031))
+    np.testing.assert_array_equal(ref[0], a[:, ::2].astype(np.float32))
+
+
+def test_set_num_threads_validates():
+    with pytest.raises(ValueError, match="outside"):
+        tf.set_num_threads(0)
+    with pytest.raises(TypeError):
+        tf.set_num_threads(2.5)
+    tf.config.threading.set_intra_op_parallelism_threads(3)
+    assert tf.config.threading.get_intra_op_parallelism_threads() == 3 == tf.get_num_threads()
+
+
+def test_python_threads_share_inputs_and_resize_under_load():
+    ref = [x.numpy() for x in big_work()]
+    errors = []
+
+    def compute():
+        try:
+            for _ in range(5):
+                for g, r in zip(big_work(), ref):
+                    np.testing.assert_array_equal(g.numpy(), r)
+        except BaseException as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=compute) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for n in (1, 4, 2, 3, 1, 2):            # resize while they compute
+        tf.set_num_threads(n)
+    for th in threads:
+        th.join(60)
+    assert not any(th.is_alive() for th in threads)
+    assert not errors, errors
+
+
+def _child(q):
+    q.put([x.numpy().sum() for x in big_work()])
+
+
+def test_forked_child_computes_after_pool_was_used():
+    tf.set_num_threads(2)
+    ref = [x.numpy().sum() for x in big_work()]   # the pool has run in the parent
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(q,))
+    p.start()
+    got = q.get(timeout=60)
+    p.join(60)
+    assert p.exitcode == 0
+    np.testing.assert_allclose(got, ref)
