@@ -677,3 +677,44 @@ def test_shape_of_python_data_and_errors():
         tf.size(huge)
     assert int(tf.size(huge, out_type=tf.int64)) == 70000 * 70000
     assert tf.shape(huge).numpy().tolist() == [70000, 70000]
+
+
+# ================================================================================================
+# no leaks, on success and on every error path
+# ================================================================================================
+
+def _exercise_all_ops():
+    rng = np.random.default_rng(0)
+    _, p = make(rng, (4, 3, 2), "float32", "transposed")
+    calls = [
+        lambda: tf.reshape(p, (24,)), lambda: tf.reshape(p, (2, -1)), lambda: tf.reshape(p, (5,)),
+        lambda: tf.transpose(p), lambda: tf.transpose(p, [0, 0, 1]),
+        lambda: tf.expand_dims(p, 1), lambda: tf.expand_dims(p, 9),
+        lambda: tf.squeeze(tf.expand_dims(p, 0)), lambda: tf.squeeze(p, 0),
+        lambda: tf.broadcast_to(p[:1], (3, 4, 3, 2)), lambda: tf.broadcast_to(p, (5, 3, 2)),
+        lambda: tf.concat([p, p], 1), lambda: tf.concat([p, p[:, :1, :1]], 1),
+        lambda: tf.stack([p, p], 3), lambda: tf.stack([p, p[1:]]), lambda: tf.unstack(p, axis=2),
+        lambda: tf.gather(p, [[1, 0]], axis=1), lambda: tf.gather(p, [0, 9]),
+        lambda: tf.gather(p, [[0, 1]] * 4, axis=2, batch_dims=1),
+        lambda: tf.gather(p, [[0, 5]] * 4, axis=2, batch_dims=1),
+        lambda: tf.one_hot([[0, 3], [1, -1]], 3, axis=1), lambda: tf.one_hot([0], -1),
+        lambda: p[1, ::-1, None], lambda: p[9], lambda: p[[0]],
+        lambda: tf.shape(p), lambda: tf.size(p), lambda: tf.rank(p),
+    ]
+    for call in calls:
+        try:
+            call()
+        except (ValueError, TypeError, IndexError):
+            pass
+
+
+def test_no_leaks():
+    import gc
+    _exercise_all_ops()  # warm-up: module-level caches
+    gc.collect()
+    storages, nbytes = tf._core.live_storages(), tf._core.live_bytes()
+    for _ in range(3):
+        _exercise_all_ops()
+    gc.collect()
+    assert tf._core.live_storages() == storages
+    assert tf._core.live_bytes() == nbytes
