@@ -198,6 +198,11 @@ lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tens
     const lm_dtype odt = result_dtype(op, dt);
     const bool same = lm_ew_same_shape(a, b);
     const bool flat = same && lm_is_contiguous(a) && lm_is_contiguous(b);
+    /* A contiguous tensor with a one-element operand of no higher rank (t * 2.0): the result has
+     * the tensor's shape and the scalar is read with step 0, again without the N-d engine. */
+    const bool a_scalar = !flat && a->numel == 1 && a->ndim <= b->ndim && lm_is_contiguous(b);
+    const bool b_scalar = !flat && !a_scalar && b->numel == 1 && b->ndim <= a->ndim &&
+                          lm_is_contiguous(a);
 
     if (flat && dt == LM_FLOAT32 && op <= LM_DIV) {  /* the common case, kept lean */
         if ((st = lm_empty(LM_FLOAT32, a->ndim, a->shape, out))) return st;
@@ -206,9 +211,10 @@ lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tens
         return LM_OK;
     }
 
-    int nd = a->ndim;
+    int nd = a_scalar ? b->ndim : a->ndim;
     int64_t shape[LM_MAX_NDIM];
-    if (same) memcpy(shape, a->shape, sizeof(int64_t) * (size_t)nd);
+    if (same || b_scalar) memcpy(shape, a->shape, sizeof(int64_t) * (size_t)nd);
+    else if (a_scalar) memcpy(shape, b->shape, sizeof(int64_t) * (size_t)nd);
     else if ((st = lm_broadcast_shapes(name, a->ndim, a->shape, b->ndim, b->shape, &nd, shape)))
         return st;
     lm_tensor *o;
@@ -219,9 +225,10 @@ lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tens
     lm_loop_fn run = half ? lm_ew_half_loop : fn;
     void *ctx = half ? (void *)&hctx : (void *)&bad;
     const size_t isz = lm_dtype_size(dt), osz = lm_dtype_size(odt);
-    if (flat) {  /* one run: no need for the N-d engine */
+    if (flat || a_scalar || b_scalar) {  /* one run: no need for the N-d engine */
         char *p[3] = {o->data, a->data, b->data};
-        const int64_t step[3] = {(int64_t)osz, (int64_t)isz, (int64_t)isz};
+        const int64_t step[3] = {(int64_t)osz, a_scalar ? 0 : (int64_t)isz,
+                                 b_scalar ? 0 : (int64_t)isz};
         run(o->numel, p, step, ctx);
     } else {
         int64_t sa[LM_MAX_NDIM], sb[LM_MAX_NDIM];
