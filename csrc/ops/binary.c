@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- scalar helpers ---------------------------------------------------------------------------- */
+/* ---- scalar helpers ------------------------------------------------------------------------- */
 
 /* Floor division and modulo for integers, y != 0. y == -1 is done apart: INT_MIN / -1 traps on
  * x86; NumPy gives INT_MIN (the wrapped negation) and 0. */
@@ -17,12 +17,12 @@
     static inline T floordiv_##SFX(T x, T y) {                                                \
         if (y == -1) return (T)((UT)0 - (UT)x);                                               \
         T q = x / y, r = x % y;                                                               \
-        return (r != 0 && ((r < 0) != (y < 0))) ? q - 1 : q;                                 \
+        return (r != 0 && ((r < 0) != (y < 0))) ? q - 1 : q;                                  \
     }                                                                                         \
     static inline T floormod_##SFX(T x, T y) {                                                \
         if (y == -1) return 0;                                                                \
         T r = x % y;                                                                          \
-        return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;                                 \
+        return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;                                  \
     }                                                                                         \
     /* Exponentiation by squaring, wrapping like NumPy; y >= 0. */                            \
     static inline T ipow_##SFX(T x, T y) {                                                    \
@@ -78,7 +78,7 @@ INT_DIVMOD(i64, int64_t, uint64_t)
 FLOAT_DIVMOD(f32, float, f)
 FLOAT_DIVMOD(f64, double, )
 
-/* ---- loops ------------------------------------------------------------------------------------- */
+/* ---- loops ---------------------------------------------------------------------------------- */
 
 #define INT_LOOPS(SFX, T, UT)                                                                 \
     LM_EW_BINARY_LOOP(add_##SFX, T, T, (UT)x + (UT)y)                                         \

@@ -5,26 +5,26 @@
 
 #include <math.h>
 
-/* ---- scalar helpers ---------------------------------------------------------------------------- */
+/* ---- scalar helpers ------------------------------------------------------------------------- */
 
 /* Stable for large |x|: exp only ever sees -|x|, so it cannot overflow. */
 #define FLOAT_HELPERS(SFX, T, F)                                                              \
-    static inline T sigmoid1_##SFX(T x) {                                                      \
+    static inline T sigmoid1_##SFX(T x) {                                                     \
         T e = exp##F(-fabs##F(x));                                                            \
         return x >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);                                   \
     }                                                                                         \
-    /* log(1 + exp(x)) = log1p(exp(-|x|)) + max(x, 0); NaN stays NaN. */                     \
-    static inline T softplus1_##SFX(T x) {                                                     \
-        return log1p##F(exp##F(-fabs##F(x))) + (x > 0 ? x : (T)0);                           \
+    /* log(1 + exp(x)) = log1p(exp(-|x|)) + max(x, 0); NaN stays NaN. */                      \
+    static inline T softplus1_##SFX(T x) {                                                    \
+        return log1p##F(exp##F(-fabs##F(x))) + (x > 0 ? x : (T)0);                            \
     }                                                                                         \
     /* np.sign: -1, 0 or 1, NaN for NaN (and +0 for -0). */                                   \
-    static inline T sign1_##SFX(T x) {                                                         \
+    static inline T sign1_##SFX(T x) {                                                        \
         return x > 0 ? (T)1 : x < 0 ? (T)-1 : x == 0 ? (T)0 : x;                              \
     }
 FLOAT_HELPERS(f32, float, f)
 FLOAT_HELPERS(f64, double, )
 
-/* ---- loops ------------------------------------------------------------------------------------- */
+/* ---- loops ---------------------------------------------------------------------------------- */
 
 #define INT_LOOPS(SFX, T, UT)                                                                 \
     LM_EW_UNARY_LOOP(neg_##SFX, T, T, (UT)0 - (UT)x)                                          \
@@ -38,7 +38,7 @@ INT_LOOPS(i64, int64_t, uint64_t)
 #define FLOAT_LOOPS(SFX, T, F)                                                                \
     LM_EW_UNARY_LOOP(neg_##SFX, T, T, -x)                                                     \
     LM_EW_UNARY_LOOP(abs_##SFX, T, T, fabs##F(x))                                             \
-    LM_EW_UNARY_LOOP(sign_##SFX, T, T, sign1_##SFX(x))                                         \
+    LM_EW_UNARY_LOOP(sign_##SFX, T, T, sign1_##SFX(x))                                        \
     LM_EW_UNARY_LOOP(square_##SFX, T, T, x * x)                                               \
     LM_EW_UNARY_LOOP(relu_##SFX, T, T, (x > 0) | (x != x) ? x : (T)0) /* NaN stays NaN */     \
     LM_EW_UNARY_LOOP(exp_##SFX, T, T, exp##F(x))                                              \
@@ -48,7 +48,7 @@ INT_LOOPS(i64, int64_t, uint64_t)
     LM_EW_UNARY_LOOP(rsqrt_##SFX, T, T, (T)1 / sqrt##F(x))                                    \
     LM_EW_UNARY_LOOP(reciprocal_##SFX, T, T, (T)1 / x)                                        \
     LM_EW_UNARY_LOOP(tanh_##SFX, T, T, tanh##F(x))                                            \
-    LM_EW_UNARY_LOOP(sigmoid_##SFX, T, T, sigmoid1_##SFX(x))                                   \
+    LM_EW_UNARY_LOOP(sigmoid_##SFX, T, T, sigmoid1_##SFX(x))                                  \
     LM_EW_UNARY_LOOP(erf_##SFX, T, T, erf##F(x))                                              \
     LM_EW_UNARY_LOOP(softplus_##SFX, T, T, softplus1_##SFX(x))
 FLOAT_LOOPS(f32, float, f)
@@ -88,7 +88,8 @@ static lm_status unsupported(lm_unop op, const lm_tensor *x) {
                        name, LM_DT(x), name, LM_SHAPE(x));
     if (op <= LM_RELU)
         return lm_fail(LM_ETYPE, "%s: dtype %s is not supported; %s takes int32, int64, float16, "
-                       "bfloat16, float32 or float64 (shape %s)", name, LM_DT(x), name, LM_SHAPE(x));
+                       "bfloat16, float32 or float64 (shape %s)", name, LM_DT(x), name,
+                       LM_SHAPE(x));
     return lm_fail(LM_ETYPE, "%s: dtype %s is not supported; %s takes a float tensor (float16, "
                    "bfloat16, float32 or float64): cast it to a float dtype first, e.g. "
                    "cast(x, float32) (shape %s)", name, LM_DT(x), name, LM_SHAPE(x));

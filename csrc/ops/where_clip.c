@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-/* ---- where: a copy of one of two elements, so one loop per element size serves every dtype ---- */
+/* ---- where: it copies one of two elements, so one loop per element size serves every dtype */
 
 #define WHERE_LOOP(NAME, T)                                                                   \
     static void NAME(int64_t n, char **p, const int64_t *st, void *ctx) {                     \
@@ -14,9 +14,9 @@
             T *restrict o = (T *)p[0];                                                        \
             const uint8_t *restrict c = (const uint8_t *)p[1];                                \
             const T *restrict a = (const T *)p[2], *restrict b = (const T *)p[3];             \
-            for (int64_t i = 0; i < n; i++) {                                                 \
-                const T x = a[i], y = b[i]; /* both loaded: a branch-free select */           \
-                o[i] = c[i] ? x : y;                                                          \
+            for (int64_t i = 0; i < n; i++) { /* a bit mask select: GCC vectorizes it */      \
+                const T m = (T)((T)0 - (T)(c[i] != 0));                                       \
+                o[i] = (T)((a[i] & m) | (b[i] & (T)~m));                                      \
             }                                                                                 \
             return;                                                                           \
         }                                                                                     \
@@ -65,7 +65,7 @@ lm_status lm_where(const lm_tensor *cond, const lm_tensor *a, const lm_tensor *b
     return LM_OK;
 }
 
-/* ---- clip ------------------------------------------------------------------------------------- */
+/* ---- clip ----------------------------------------------------------------------------------- */
 
 /* NumPy's clip: minimum(maximum(x, lo), hi), NaN in any operand giving NaN for floats; lo > hi
  * gives hi. */
