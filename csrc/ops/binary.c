@@ -1,0 +1,252 @@
+/* binary.c — lm_binary: arithmetic, comparisons and logical ops on two broadcast tensors.
+ *
+ * Semantics: NumPy broadcasting, TF dtypes (both inputs share one dtype). Integer arithmetic
+ * wraps like NumPy (computed in unsigned types: no undefined behaviour). FLOORDIV and MOD follow
+ * NumPy's divmod exactly for floats; an integer division by zero is an error, as in TF. */
+#include "elementwise.h"
+#include "kernels/kernels.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- scalar helpers ------------------------------------------------------------------------- */
+
+/* Floor division and modulo for integers, y != 0. y == -1 is done apart: INT_MIN / -1 traps on
+ * x86; NumPy gives INT_MIN (the wrapped negation) and 0. */
+#define INT_DIVMOD(SFX, T, UT)                                                                \
+    static inline T floordiv_##SFX(T x, T y) {                                                \
+        if (y == -1) return (T)((UT)0 - (UT)x);                                               \
+        T q = x / y, r = x % y;                                                               \
+        return (r != 0 && ((r < 0) != (y < 0))) ? q - 1 : q;                                  \
+    }                                                                                         \
+    static inline T floormod_##SFX(T x, T y) {                                                \
+        if (y == -1) return 0;                                                                \
+        T r = x % y;                                                                          \
+        return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;                                  \
+    }                                                                                         \
+    /* Exponentiation by squaring, wrapping like NumPy; y >= 0. */                            \
+    static inline T ipow_##SFX(T x, T y) {                                                    \
+        UT r = 1, b = (UT)x, e = (UT)y;                                                       \
+        while (e) {                                                                           \
+            if (e & 1u) r *= b;                                                               \
+            b *= b;                                                                           \
+            e >>= 1;                                                                          \
+        }                                                                                     \
+        return (T)r;                                                                          \
+    }
+INT_DIVMOD(i32, int32_t, uint32_t)
+INT_DIVMOD(i64, int64_t, uint64_t)
+
+/* NumPy's npy_divmod, npy_floor_divide and npy_remainder (numpy/_core/src/npymath), so that inf,
+ * NaN, signed zeros and zero divisors give NumPy's results bit for bit. F is the libm suffix. */
+#define FLOAT_DIVMOD(SFX, T, F)                                                               \
+    static inline T divmod_##SFX(T a, T b, T *modulus) {                                      \
+        T mod = fmod##F(a, b);                                                                \
+        if (!b) {                                                                             \
+            *modulus = mod;                                                                   \
+            return a / b;                                                                     \
+        }                                                                                     \
+        T div = (a - mod) / b; /* very nearly an integer multiple of b */                     \
+        if (mod) {             /* Python's remainder has the divisor's sign */                \
+            if (isless(b, (T)0) != isless(mod, (T)0)) {                                       \
+                mod += b;                                                                     \
+                div -= (T)1;                                                                  \
+            }                                                                                 \
+        } else {                                                                              \
+            mod = copysign##F((T)0, b);                                                       \
+        }                                                                                     \
+        T fl;                                                                                 \
+        if (div) { /* snap the quotient to the nearest integer */                             \
+            fl = floor##F(div);                                                               \
+            if (isgreater(div - fl, (T)0.5)) fl += (T)1;                                      \
+        } else {                                                                              \
+            fl = copysign##F((T)0, a / b);                                                    \
+        }                                                                                     \
+        *modulus = mod;                                                                       \
+        return fl;                                                                            \
+    }                                                                                         \
+    static inline T floordiv_##SFX(T a, T b) {                                                \
+        T mod;                                                                                \
+        return b ? divmod_##SFX(a, b, &mod) : a / b;                                          \
+    }                                                                                         \
+    static inline T floormod_##SFX(T a, T b) {                                                \
+        T mod;                                                                                \
+        if (!b) return fmod##F(a, b);                                                         \
+        divmod_##SFX(a, b, &mod);                                                             \
+        return mod;                                                                           \
+    }
+FLOAT_DIVMOD(f32, float, f)
+FLOAT_DIVMOD(f64, double, )
+
+/* ---- loops ---------------------------------------------------------------------------------- */
+
+#define INT_LOOPS(SFX, T, UT)                                                                 \
+    LM_EW_BINARY_LOOP(add_##SFX, T, T, (UT)x + (UT)y)                                         \
+    LM_EW_BINARY_LOOP(sub_##SFX, T, T, (UT)x - (UT)y)                                         \
+    LM_EW_BINARY_LOOP(mul_##SFX, T, T, (UT)x * (UT)y)                                         \
+    LM_EW_BINARY_LOOP(div_##SFX, T, double, (double)x / (double)y)                            \
+    LM_EW_CHECKED_LOOP(floordiv_l_##SFX, T, y == 0, floordiv_##SFX(x, y))                     \
+    LM_EW_CHECKED_LOOP(mod_l_##SFX, T, y == 0, floormod_##SFX(x, y))                          \
+    LM_EW_CHECKED_LOOP(pow_l_##SFX, T, y < 0, ipow_##SFX(x, y))                               \
+    LM_EW_BINARY_LOOP(max_##SFX, T, T, x > y ? x : y)                                         \
+    LM_EW_BINARY_LOOP(min_##SFX, T, T, x < y ? x : y)
+INT_LOOPS(i32, int32_t, uint32_t)
+INT_LOOPS(i64, int64_t, uint64_t)
+
+#define FLOAT_LOOPS(SFX, T, F)                                                                \
+    LM_EW_BINARY_LOOP(add_##SFX, T, T, x + y)                                                 \
+    LM_EW_BINARY_LOOP(sub_##SFX, T, T, x - y)                                                 \
+    LM_EW_BINARY_LOOP(mul_##SFX, T, T, x * y)                                                 \
+    LM_EW_BINARY_LOOP(div_##SFX, T, T, x / y)                                                 \
+    LM_EW_BINARY_LOOP(floordiv_l_##SFX, T, T, floordiv_##SFX(x, y))                           \
+    LM_EW_BINARY_LOOP(mod_l_##SFX, T, T, floormod_##SFX(x, y))                                \
+    LM_EW_BINARY_LOOP(pow_l_##SFX, T, T, pow##F(x, y))                                        \
+    LM_EW_BINARY_LOOP(max_##SFX, T, T, LM_EW_FMAX(x, y))                                      \
+    LM_EW_BINARY_LOOP(min_##SFX, T, T, LM_EW_FMIN(x, y))
+FLOAT_LOOPS(f32, float, f)
+FLOAT_LOOPS(f64, double, )
+
+#define CMP_LOOPS(SFX, T)                                                                     \
+    LM_EW_BINARY_LOOP(eq_##SFX, T, uint8_t, x == y)                                           \
+    LM_EW_BINARY_LOOP(ne_##SFX, T, uint8_t, x != y)                                           \
+    LM_EW_BINARY_LOOP(lt_##SFX, T, uint8_t, x < y)                                            \
+    LM_EW_BINARY_LOOP(le_##SFX, T, uint8_t, x <= y)                                           \
+    LM_EW_BINARY_LOOP(gt_##SFX, T, uint8_t, x > y)                                            \
+    LM_EW_BINARY_LOOP(ge_##SFX, T, uint8_t, x >= y)
+CMP_LOOPS(i32, int32_t)
+CMP_LOOPS(i64, int64_t)
+CMP_LOOPS(f32, float)
+CMP_LOOPS(f64, double)
+
+/* bool bytes are 0 or 1 when lamina or NumPy made them; any non-zero byte still counts as true. */
+LM_EW_BINARY_LOOP(eq_b8, uint8_t, uint8_t, (x != 0) == (y != 0))
+LM_EW_BINARY_LOOP(ne_b8, uint8_t, uint8_t, (x != 0) != (y != 0))
+LM_EW_BINARY_LOOP(and_b8, uint8_t, uint8_t, (x != 0) & (y != 0))
+LM_EW_BINARY_LOOP(or_b8, uint8_t, uint8_t, (x != 0) | (y != 0))
+LM_EW_BINARY_LOOP(xor_b8, uint8_t, uint8_t, (x != 0) != (y != 0))
+
+/* LOOPS[op][dtype]; NULL means the dtype is not accepted. float16/bfloat16 use the float32 entry
+ * through lm_ew_half_loop. */
+#define NUMERIC(NAME)                                                                         \
+    {[LM_INT32] = NAME##_i32, [LM_INT64] = NAME##_i64, [LM_FLOAT32] = NAME##_f32,             \
+     [LM_FLOAT64] = NAME##_f64}
+static const lm_loop_fn LOOPS[LM_NBINOP][LM_NDTYPE] = {
+    [LM_ADD] = NUMERIC(add),
+    [LM_SUB] = NUMERIC(sub),
+    [LM_MUL] = NUMERIC(mul),
+    [LM_DIV] = NUMERIC(div),
+    [LM_FLOORDIV] = NUMERIC(floordiv_l),
+    [LM_MOD] = NUMERIC(mod_l),
+    [LM_POW] = NUMERIC(pow_l),
+    [LM_MAXIMUM] = NUMERIC(max),
+    [LM_MINIMUM] = NUMERIC(min),
+    [LM_EQ] = {[LM_BOOL] = eq_b8, [LM_INT32] = eq_i32, [LM_INT64] = eq_i64,
+               [LM_FLOAT32] = eq_f32, [LM_FLOAT64] = eq_f64},
+    [LM_NE] = {[LM_BOOL] = ne_b8, [LM_INT32] = ne_i32, [LM_INT64] = ne_i64,
+               [LM_FLOAT32] = ne_f32, [LM_FLOAT64] = ne_f64},
+    [LM_LT] = NUMERIC(lt),
+    [LM_LE] = NUMERIC(le),
+    [LM_GT] = NUMERIC(gt),
+    [LM_GE] = NUMERIC(ge),
+    [LM_LOGICAL_AND] = {[LM_BOOL] = and_b8},
+    [LM_LOGICAL_OR] = {[LM_BOOL] = or_b8},
+    [LM_LOGICAL_XOR] = {[LM_BOOL] = xor_b8},
+};
+
+static lm_dtype result_dtype(lm_binop op, lm_dtype dt) {
+    if (op >= LM_EQ) return LM_BOOL;  /* comparisons and logical ops */
+    if (op == LM_DIV && lm_dtype_is_int(dt)) return LM_FLOAT64;  /* tf.math.truediv */
+    return dt;
+}
+
+static lm_status unsupported(lm_binop op, const lm_tensor *a, const lm_tensor *b) {
+    const char *name = lm_binop_name(op);
+    const char *takes = op >= LM_LOGICAL_AND ? "bool"
+                        : (op == LM_EQ || op == LM_NE)
+                            ? "bool, int32, int64, float16, bfloat16, float32 or float64"
+                            : "int32, int64, float16, bfloat16, float32 or float64";
+    return lm_fail(LM_ETYPE, "%s: dtype %s is not supported; %s takes %s (shapes %s and %s)", name,
+                   LM_DT(a), name, takes, LM_SHAPE(a), LM_SHAPE(b));
+}
+
+/* The float32 fast path: both contiguous, one shape, and a kernel of the per-ISA table. */
+static lm_f32_binary_fn f32_kernel(lm_binop op) {
+    const lm_kernel_table *k = lm_kernels();
+    switch (op) {
+    case LM_ADD: return k->f32_add;
+    case LM_SUB: return k->f32_sub;
+    case LM_MUL: return k->f32_mul;
+    case LM_DIV: return k->f32_div;
+    default: return NULL;
+    }
+}
+
+lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
+    *out = NULL;
+    lm_status st;
+    if ((unsigned)op >= LM_NBINOP) return lm_fail(LM_EVALUE, "binary: invalid op code %d", (int)op);
+    const char *name = lm_binop_name(op);
+    if ((st = lm_check_tensor(name, a)) || (st = lm_check_tensor(name, b))) return st;
+    const lm_dtype dt = a->dtype;
+    if (dt != b->dtype)
+        return lm_fail(LM_ETYPE, "%s: dtype mismatch: %s and %s (shapes %s and %s)", name, LM_DT(a),
+                       LM_DT(b), LM_SHAPE(a), LM_SHAPE(b));
+    if ((st = lm_check_dtype(name, dt))) return st;
+    const bool half = lm_is_half(dt);
+    const lm_loop_fn fn = LOOPS[op][half ? LM_FLOAT32 : dt];
+    if (!fn) return unsupported(op, a, b);
+    const lm_dtype odt = result_dtype(op, dt);
+    const bool same = lm_ew_same_shape(a, b);
+    const bool flat = same && lm_is_contiguous(a) && lm_is_contiguous(b);
+    /* A contiguous tensor with a one-element operand of no higher rank (t * 2.0): the result has
+     * the tensor's shape and the scalar is read with step 0, again without the N-d engine. */
+    const bool a_scalar = !flat && a->numel == 1 && a->ndim <= b->ndim && lm_is_contiguous(b);
+    const bool b_scalar = !flat && !a_scalar && b->numel == 1 && b->ndim <= a->ndim &&
+                          lm_is_contiguous(a);
+
+    if (flat && dt == LM_FLOAT32 && op <= LM_DIV) {  /* the common case, kept lean */
+        if ((st = lm_empty(LM_FLOAT32, a->ndim, a->shape, out))) return st;
+        f32_kernel(op)(a->numel, (const float *)a->data, (const float *)b->data,
+                       (float *)(*out)->data);
+        return LM_OK;
+    }
+
+    int nd = a_scalar ? b->ndim : a->ndim;
+    int64_t shape[LM_MAX_NDIM];
+    if (same || b_scalar) memcpy(shape, a->shape, sizeof(int64_t) * (size_t)nd);
+    else if (a_scalar) memcpy(shape, b->shape, sizeof(int64_t) * (size_t)nd);
+    else if ((st = lm_broadcast_shapes(name, a->ndim, a->shape, b->ndim, b->shape, &nd, shape)))
+        return st;
+    lm_tensor *o;
+    if ((st = lm_empty(odt, nd, shape, &o))) return st;
+
+    int bad = 0;  /* set by the checked integer loops */
+    lm_ew_half hctx = {fn, &bad, 3, dt, odt == LM_BOOL};
+    lm_loop_fn run = half ? lm_ew_half_loop : fn;
+    void *ctx = half ? (void *)&hctx : (void *)&bad;
+    const size_t isz = lm_dtype_size(dt), osz = lm_dtype_size(odt);
+    if (flat || a_scalar || b_scalar) {  /* one run: no need for the N-d engine */
+        char *p[3] = {o->data, a->data, b->data};
+        const int64_t step[3] = {(int64_t)osz, a_scalar ? 0 : (int64_t)isz,
+                                 b_scalar ? 0 : (int64_t)isz};
+        run(o->numel, p, step, ctx);
+    } else {
+        int64_t sa[LM_MAX_NDIM], sb[LM_MAX_NDIM];
+        lm_broadcast_strides(a, nd, shape, sa);
+        lm_broadcast_strides(b, nd, shape, sb);
+        char *base[3] = {o->data, a->data, b->data};
+        const int64_t *strides[3] = {o->strides, sa, sb};
+        const size_t size[3] = {osz, isz, isz};
+        lm_iterate(nd, shape, 3, base, strides, size, run, ctx);
+    }
+    if (bad) {
+        lm_release(o);
+        if (op == LM_POW)
+            return lm_fail(LM_EVALUE, "pow: Integers to negative integer powers are not allowed "
+                           "(%s, shapes %s and %s)", LM_DT(a), LM_SHAPE(a), LM_SHAPE(b));
+        return lm_fail(LM_EVALUE, "%s: integer division by zero (%s, shapes %s and %s)", name,
+                       LM_DT(a), LM_SHAPE(a), LM_SHAPE(b));
+    }
+    *out = o;
+    return LM_OK;
+}
