@@ -897,6 +897,11 @@ cdef Tensor _as_tensor_like(object x, lm_dtype dt):
     if hasattr(x, "__lamina_tensor__"):
         return convert_to_tensor(x)
     cdef Tensor t = _convert_data(x, None)
+    if t.t.dtype == LM_INT64 and dt == LM_INT32:
+        a = _np.asarray(t)
+        if a.size and (a.min() < INT32_MIN or a.max() > INT32_MAX):
+            raise ValueError(f"Cannot convert values in [{a.min()}, {a.max()}] to int32 to meet "
+                             f"an int32 tensor: out of range")
     if t.t.dtype != dt and _kind_allows(t.t.dtype, dt) or (
             lm_dtype_is_float(t.t.dtype) and lm_dtype_is_float(dt)):
         return cast(t, DTYPES[dt])
@@ -1000,7 +1005,8 @@ cdef Tensor _binop(lm_binop op, object a, object b):
         y = <Tensor>b
     else:
         x, y = _pair(a, b)
-    if x.t.numel + y.t.numel < BIG_WORK:
+    # Small inputs whose broadcast (at most the product of their sizes) is small too.
+    if x.t.numel < BIG_WORK and y.t.numel < BIG_WORK and x.t.numel * y.t.numel < 64 * BIG_WORK:
         st = lm_binary(op, x.t, y.t, &out)
     else:
         with nogil:
@@ -1164,8 +1170,11 @@ def where(condition, x=None, y=None, name=None):
     if c.t.dtype != LM_BOOL:
         raise TypeError(f"where: condition must be a bool tensor, got {c.dtype.name}")
     a, b = _pair(x, y)
-    with nogil:
+    if c.t.numel + a.t.numel + b.t.numel < BIG_WORK:
         st = lm_where(c.t, a.t, b.t, &out)
+    else:
+        with nogil:
+            st = lm_where(c.t, a.t, b.t, &out)
     check(st)
     return wrap(out)
 
@@ -1177,8 +1186,11 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     cdef Tensor hi = _as_tensor_like(clip_value_max, x.t.dtype)
     cdef lm_tensor *out = NULL
     cdef lm_status st
-    with nogil:
+    if x.t.numel < BIG_WORK:
         st = lm_clip(x.t, lo.t, hi.t, &out)
+    else:
+        with nogil:
+            st = lm_clip(x.t, lo.t, hi.t, &out)
     check(st)
     return wrap(out)
 
@@ -1191,8 +1203,11 @@ def cast(x, dtype, name=None):
     cdef lm_status st
     if dt == t.t.dtype:
         return t
-    with nogil:
+    if t.t.numel < BIG_WORK:
         st = lm_cast(t.t, dt, &out)
+    else:
+        with nogil:
+            st = lm_cast(t.t, dt, &out)
     check(st)
     return wrap(out)
 
