@@ -104,29 +104,39 @@ def ones_like(input, dtype=None, name=None):
 cdef tuple _RANGE_HIERARCHY = (LM_INT32, LM_INT64, LM_FLOAT16, LM_BFLOAT16, LM_FLOAT32, LM_FLOAT64)
 
 
-cdef object _range_arg(object v, object dtype, str what):
-    """A range argument as a 0-d tensor: tensors as they are, Python / NumPy scalars converted
-    (to `dtype` when given, with TF's refusal of lossy conversions such as 0.5 -> int32)."""
-    if type(v) is not Tensor and not hasattr(v, "__lamina_tensor__"):
-        if isinstance(v, bool) or isinstance(v, _np.bool_):
-            raise TypeError(f"range: {what} must be a number, got {v!r}")
-        if dtype is None and isinstance(v, float):
-            t = convert_to_tensor(v, dtype=float32)  # Python floats infer float32, as tf does
-        else:
-            t = convert_to_tensor(v, dtype=dtype)
-    else:
-        t = convert_to_tensor(v)
+cdef tuple _range_arg(object v, str what):
+    """A range argument as (value, dtype code, is a Python/NumPy scalar). Scalars keep their
+    exact value (a Python float is not rounded to float32 first) and infer tf's dtype: float ->
+    float32, int -> int32 (int64 if it does not fit), NumPy scalars their own; tensors give their
+    value and dtype."""
+    if isinstance(v, (bool, _np.bool_)):
+        raise TypeError(f"range: {what} must be a number, got {v!r}")
+    if isinstance(v, float):
+        return float(v), LM_FLOAT32, True
+    if isinstance(v, int):
+        if not -(1 << 63) <= v < (1 << 63):
+            raise ValueError(f"range: {what} {v} is out of range for int64")
+        return int(v), (LM_INT32 if INT32_MIN <= v <= INT32_MAX else LM_INT64), True
+    if isinstance(v, _np.floating):
+        return float(v), (LM_FLOAT64 if v.dtype == _np.float64 else LM_FLOAT32), True
+    if isinstance(v, _np.integer):
+        return int(v), (LM_INT32 if v.dtype.itemsize <= 4 and v.dtype.kind == "i" else LM_INT64), True
+    t = convert_to_tensor(v)
     if t.t.numel != 1 or t.t.ndim > 1:
         raise InvalidArgumentError(f"range: {what} must be a scalar, got shape {t.shape}")
-    return t
+    if t.t.dtype == LM_BOOL:
+        raise TypeError(f"range: {what} must be a number, got a bool tensor")
+    return (int(t) if lm_dtype_is_int(t.t.dtype) else float(t)), <int>t.t.dtype, False
 
 
 def range_(start, limit=None, delta=1, dtype=None, name="range"):
     """tf.range: start, start + delta, ... up to but not including limit.
 
     range_(n) counts 0..n-1. The dtype is `dtype`, else the largest of the arguments' (Python
-    floats count as float32, ints as int32). An empty result when limit is not in delta's
-    direction (NumPy's and Python's rule; tf raises there). delta 0 is an error.
+    floats count as float32, ints as int32). Float results are start + i * delta computed in
+    double from the arguments' exact values, then rounded once to the dtype (NumPy's arange then
+    astype). An empty result when limit is not in delta's direction (NumPy's and Python's rule;
+    tf raises there). delta 0 is an error.
     """
     cdef lm_tensor *out = NULL
     cdef lm_status st
@@ -134,37 +144,35 @@ def range_(start, limit=None, delta=1, dtype=None, name="range"):
     cdef double fs, fl, fd
     if limit is None:
         start, limit = 0, start
-    s = _range_arg(start, dtype, "start")
-    l = _range_arg(limit, dtype, "limit")
-    d = _range_arg(delta, dtype, "delta")
+    args = [_range_arg(start, "start"), _range_arg(limit, "limit"), _range_arg(delta, "delta")]
     if dtype is not None:
         dt = dtype_code(dtype)
     else:
-        codes = [(<Tensor>t).t.dtype for t in (s, l, d)]
-        for c in codes:
-            if c not in _RANGE_HIERARCHY:
-                raise TypeError(f"range: arguments must be numbers, got dtype {DTYPES[c].name}")
-        dt = max(codes, key=_RANGE_HIERARCHY.index)
+        dt = <lm_dtype><int>max([a[1] for a in args], key=_RANGE_HIERARCHY.index)
     if dt == LM_BOOL:
         raise TypeError("range: dtype bool is not supported")
     if lm_dtype_is_int(dt):
-        vs = [int(t) for t in (s, l, d)]
+        for (v, _, scalar), what in zip(args, ("start", "limit", "delta")):
+            if scalar and isinstance(v, float):   # tf refuses the lossy conversion 0.5 -> int
+                raise TypeError(f"range: {what} {v!r} is a float; it does not convert to "
+                                f"{DTYPES[dt].name}")
+        vs = [int(a[0]) for a in args]
         if any(abs(v) > (1 << 53) for v in vs):
             # beyond doubles' exact integers: let NumPy count in int64 exactly
             if vs[2] == 0:
                 raise InvalidArgumentError(f"range: delta must not be 0 (start={vs[0]}, "
                                            f"limit={vs[1]})")
             n = max(0, -((vs[0] - vs[1]) // vs[2]))
-            if n * 8 >= (1 << 63):
+            if n * 8 >= (1 << 62):
                 raise ResourceExhaustedError(f"range: {n} elements are too many")
             a = _np.arange(vs[0], vs[1], vs[2], dtype=_np.int64)
             if dt == LM_INT32 and a.size and (a.min() < INT32_MIN or a.max() > INT32_MAX):
-                raise InvalidArgumentError(f"range: values from {a[0]} to {a[-1]} do not fit "
+                raise InvalidArgumentError(f"range: values from {a[0]} to {a[a.size - 1]} do not fit "
                                            f"in int32")
             return convert_to_tensor(a.astype(_NUMPY_TYPES[dt]))
         fs, fl, fd = vs[0], vs[1], vs[2]
     else:
-        fs, fl, fd = float(s), float(l), float(d)
+        fs, fl, fd = float(args[0][0]), float(args[1][0]), float(args[2][0])
     with nogil:
         st = lm_range(fs, fl, fd, dt, &out)
     check(st)
