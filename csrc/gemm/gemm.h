@@ -35,8 +35,10 @@
         lm_ukernel_##S ukernel;                                                                \
     } lm_gemm_kernel_##S;                                                                      \
     const lm_gemm_kernel_##S *lm_gemm_select_##S(void);                                       \
-    /* Bytes of scratch lm_gemm_##S##_ws needs for this problem (0 when none). */             \
-    size_t lm_gemm_workspace_##S(int64_t m, int64_t n, int64_t k);                             \
+    /* Bytes of scratch lm_gemm_##S##_ws needs for this problem with these operand strides    \
+     * (0 when none: a skinny path that packs nothing); C's layout does not matter. */        \
+    size_t lm_gemm_workspace_##S(int64_t m, int64_t n, int64_t k, int64_t rsa, int64_t csa,    \
+                                 int64_t rsb, int64_t csb);                                    \
     /* C = A * B with scratch `work` of lm_gemm_workspace_##S bytes, 64-byte aligned. */       \
     void lm_gemm_##S##_ws(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,            \
                           int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c, int64_t rsc, \

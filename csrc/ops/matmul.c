@@ -51,12 +51,13 @@ static bool fold_rows(int nbd, const int64_t *bshape, const int64_t *sa, int64_t
     return true;
 }
 
-static size_t workspace(lm_dtype dt, int64_t m, int64_t n, int64_t k) {
+static size_t workspace(lm_dtype dt, int64_t m, int64_t n, int64_t k, const mat *a,
+                        const mat *b) {
     switch (dt) {
-    case LM_FLOAT32: return lm_gemm_workspace_f32(m, n, k);
-    case LM_FLOAT64: return lm_gemm_workspace_f64(m, n, k);
-    case LM_INT32: return lm_gemm_workspace_u32(m, n, k);
-    default: return lm_gemm_workspace_u64(m, n, k);
+    case LM_FLOAT32: return lm_gemm_workspace_f32(m, n, k, a->rs, a->cs, b->rs, b->cs);
+    case LM_FLOAT64: return lm_gemm_workspace_f64(m, n, k, a->rs, a->cs, b->rs, b->cs);
+    case LM_INT32: return lm_gemm_workspace_u32(m, n, k, a->rs, a->cs, b->rs, b->cs);
+    default: return lm_gemm_workspace_u64(m, n, k, a->rs, a->cs, b->rs, b->cs);
     }
 }
 
@@ -114,7 +115,7 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
         nbatch = 1;
     }
 
-    size_t bytes = workspace(dt, M, N, K);
+    size_t bytes = workspace(dt, M, N, K, &A, &B);
     void *work = NULL;
     if (bytes && !(work = lm_gemm_alloc(bytes))) {
         lm_release(c);
