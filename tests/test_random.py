@@ -31,11 +31,14 @@ def philox(c0, c1, c2, c3, k0, k1):
     return c
 
 
-def words(key, counter, n, attempt=0):
-    """The Philox block of elements 0..n-1 of a draw at (key, counter)."""
-    pos = (np.uint64(counter) + np.arange(n, dtype=np.uint64))  # wraps modulo 2**64
-    return philox(pos & np.uint64(M32), pos >> np.uint64(32), np.full(n, attempt, np.uint64),
-                  np.zeros(n, np.uint64), key & M32, key >> 32)
+def position_words(key, counter, n, per):
+    """For positions p = counter + i (mod 2**64): the words of block p // per, as an (n, 4)
+    array, and p % per."""
+    p = np.uint64(counter) + np.arange(n, dtype=np.uint64)
+    blk = p // np.uint64(per)
+    w = philox(blk & np.uint64(M32), blk >> np.uint64(32), np.zeros(n, np.uint64),
+               np.zeros(n, np.uint64), key & M32, key >> 32)
+    return np.stack(w, axis=1), (p % np.uint64(per)).astype(np.int64)
 
 
 @pytest.mark.parametrize("ctr,key,want", [
@@ -55,33 +58,64 @@ KEYS = [(0, 0), (0x0123456789ABCDEF, 5), (2 ** 64 - 1, 2 ** 32 - 3), (42, 2 ** 6
 
 @pytest.mark.parametrize("key,counter", KEYS)
 def test_uniform_bits_are_philox(key, counter):
-    """float32 uniforms are the top 24 bits of word 0, float64 the top 53 of words 0-1, of the
-    block with counter (lo32(counter + i), hi32(counter + i), 0, 0): the C generator is
-    bit-exact Philox-4x32-10 (the keys and counters cross the 32- and 64-bit carries)."""
+    """The C generator is bit-exact Philox-4x32-10 with the documented layout (lamina's
+    random.c): float32 uniforms at position p are the top 24 bits of word p % 4 of block p // 4,
+    float64 ones the top 53 bits of words 2 (p % 2), 2 (p % 2) + 1 of block p // 2 (the keys and
+    counters cross the 32- and 64-bit carries)."""
     n = 700
-    w = words(key, counter, n)
+    w, j = position_words(key, counter, n, 4)
     got = _core._random("uniform", [n], 0.0, 1.0, tf.float32, key, counter).numpy()
-    want = (w[0] >> np.uint64(8)).astype(np.float64) * 2.0 ** -24
+    want = (w[np.arange(n), j] >> np.uint64(8)).astype(np.float64) * 2.0 ** -24
     np.testing.assert_array_equal(got, want.astype(np.float32))
+    w, j = position_words(key, counter, n, 2)
+    hi, lo = w[np.arange(n), 2 * j], w[np.arange(n), 2 * j + 1]
     got = _core._random("uniform", [n], 0.0, 1.0, tf.float64, key, counter).numpy()
-    bits = ((w[0] << np.uint64(32)) | w[1]) >> np.uint64(11)
+    bits = ((hi << np.uint64(32)) | lo) >> np.uint64(11)
     np.testing.assert_array_equal(got, bits.astype(np.float64) * 2.0 ** -53)
 
 
-@pytest.mark.parametrize("key,counter", KEYS[:2])
+@pytest.mark.parametrize("key,counter", KEYS)
 def test_normal_is_box_muller_of_the_block(key, counter):
+    """Normals: Box-Muller pairs, the cosine output at even positions and the sine at odd ones;
+    float32 from the word pair (p // 2) % 2 of block p // 4, float64 from block p // 2."""
     n = 2000
-    w = words(key, counter, n)
-    u1 = (w[0].astype(np.float64) + 1.0) * 2.0 ** -32
-    u2 = w[1].astype(np.float64) * 2.0 ** -32
-    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2 * np.pi * u2)
+    idx = np.arange(n)
+    w, j = position_words(key, counter, n, 4)
+    pair = (j // 2) * 2
+    u1 = (w[idx, pair].astype(np.float64) + 1.0) * 2.0 ** -32
+    u2 = w[idx, pair + 1].astype(np.float64) * 2.0 ** -32
+    odd = (j % 2).astype(bool)
+    trig = np.where(odd, np.sin(2 * np.pi * u2), np.cos(2 * np.pi * u2))
+    z = np.sqrt(-2.0 * np.log(u1)) * trig
     got = _core._random("normal", [n], 1.5, 2.0, tf.float32, key, counter).numpy()
     np.testing.assert_allclose(got, (1.5 + 2.0 * z).astype(np.float32), rtol=1e-6, atol=1e-6)
-    u1 = ((((w[0] << np.uint64(32)) | w[1]) >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0 ** -53
-    u2 = (((w[2] << np.uint64(32)) | w[3]) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2 * np.pi * u2)
+    w, j = position_words(key, counter, n, 2)
+    u1 = ((((w[:, 0] << np.uint64(32)) | w[:, 1]) >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0 ** -53
+    u2 = (((w[:, 2] << np.uint64(32)) | w[:, 3]) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    trig = np.where(j == 1, np.sin(2 * np.pi * u2), np.cos(2 * np.pi * u2))
+    z = np.sqrt(-2.0 * np.log(u1)) * trig
     got = _core._random("normal", [n], 0.0, 1.0, tf.float64, key, counter).numpy()
-    np.testing.assert_allclose(got, z, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(got, z, rtol=1e-12, atol=1e-12)
+
+
+def test_truncated_redraws_come_from_the_elements_own_blocks():
+    """A rejected value at position p is the first accepted output (cosine, then sine) of the
+    blocks (lo32(p), hi32(p), attempt, 0), attempt = 1, 2, ..."""
+    key, counter, n = 0xABCDEF, 10, 3000
+    z = _core._random("normal", [n], 0.0, 1.0, tf.float32, key, counter).numpy()
+    t = _core._random("truncated_normal", [n], 0.0, 1.0, tf.float32, key, counter).numpy()
+    rejected = np.flatnonzero(np.abs(z.astype(np.float64)) > 2)
+    assert len(rejected) > 50
+    for i in rejected[:40]:
+        p = counter + int(i)
+        for attempt in range(1, 65):
+            w = [int(x[0]) for x in philox([p & M32], [p >> 32], [attempt], [0], key & M32, key >> 32)]
+            r = np.sqrt(-2.0 * np.log((w[0] + 1.0) * 2.0 ** -32))
+            c, s = r * np.cos(2 * np.pi * w[1] * 2.0 ** -32), r * np.sin(2 * np.pi * w[1] * 2.0 ** -32)
+            if abs(c) <= 2 or abs(s) <= 2:
+                want = c if abs(c) <= 2 else s
+                break
+        assert t[i] == pytest.approx(want, rel=1e-6, abs=1e-6)
 
 
 def test_truncated_normal_keeps_accepted_normals_and_redraws_the_rest():

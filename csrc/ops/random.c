@@ -1,11 +1,20 @@
 /* random.c — lm_random: uniform, normal and truncated normal values from Philox-4x32-10, a
  * counter-based generator (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011).
  *
- * Element i of a result is a pure function of (key, counter + i): its Philox block has the
- * counter words (lo32(counter + i), hi32(counter + i), attempt, 0) and the key words
- * (lo32(key), hi32(key)). So a value never depends on the shape it was drawn in, on the order
- * elements are computed in, or on a thread split; `attempt` > 0 is used only by the truncated
- * normal to redraw a rejected element from blocks no other element uses.
+ * Element i of a result is a pure function of (key, p) with p = counter + i, its position: so a
+ * value never depends on the shape it was drawn in, on the order elements are computed in, or on
+ * a thread split, and a draw at counter + k continues one at counter. A Philox block (counter
+ * words lo32(b), hi32(b), 0, 0; key words lo32(key), hi32(key)) gives four 32-bit words, shared
+ * by neighbouring positions:
+ *   uniform float32/16:  block p / 4, word p % 4, top 24 bits;
+ *   uniform float64:     block p / 2, words 2 (p % 2) and 2 (p % 2) + 1, top 53 bits;
+ *   normal float32/16:   Box-Muller of the word pair (p / 2) % 2 of block p / 4, cosine output
+ *                        for even p, sine for odd p;
+ *   normal float64:      Box-Muller of block p / 2 (53-bit uniforms from words 0-1 and 2-3),
+ *                        cosine for even p, sine for odd p.
+ * The truncated normal takes the normal at p and, when it lies beyond 2, redraws it from blocks
+ * (lo32(p), hi32(p), attempt, 0), attempt = 1, 2, ...: no other value uses those (word 2 is 0
+ * everywhere else).
  */
 #include "internal.h"
 
@@ -44,39 +53,84 @@ static inline void block(uint64_t key, uint64_t pos, uint32_t attempt, uint32_t 
     philox4x32_10(w, (uint32_t)key, (uint32_t)(key >> 32));
 }
 
+/* Many consecutive blocks: indices (b0 + j) & mask for j < nb, words of block j at
+ * out[4j .. 4j + 3]. Four independent blocks go through the rounds side by side, which keeps
+ * the multiplier busy (one block alone is a chain of dependent multiplies): 2.5x faster than one
+ * at a time. The lane loops have fixed trip counts so the state stays in registers. `out` has
+ * room for nb rounded up to a multiple of PHILOX_LANES blocks: the last group is stored whole. */
+#define PHILOX_LANES 4
+static void philox_blocks(uint64_t key, uint64_t b0, uint64_t mask, int64_t nb, uint32_t *out) {
+    for (int64_t s = 0; s < nb; s += PHILOX_LANES) {
+        uint32_t c0[PHILOX_LANES], c1[PHILOX_LANES], c2[PHILOX_LANES], c3[PHILOX_LANES];
+        for (int i = 0; i < PHILOX_LANES; i++) {
+            uint64_t b = (b0 + (uint64_t)(s + i)) & mask;
+            c0[i] = (uint32_t)b;
+            c1[i] = (uint32_t)(b >> 32);
+            c2[i] = 0;
+            c3[i] = 0;
+        }
+        uint32_t k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
+        for (int r = 0; r < 10; r++) {
+            for (int i = 0; i < PHILOX_LANES; i++) {
+                uint64_t p0 = (uint64_t)PHILOX_M0 * c0[i];
+                uint64_t p1 = (uint64_t)PHILOX_M1 * c2[i];
+                uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[i] ^ k0;
+                uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[i] ^ k1;
+                c0[i] = n0;
+                c1[i] = (uint32_t)p1;
+                c2[i] = n2;
+                c3[i] = (uint32_t)p0;
+            }
+            k0 += PHILOX_W0;  /* the key for the next round (unused after the last) */
+            k1 += PHILOX_W1;
+        }
+        for (int i = 0; i < PHILOX_LANES; i++) {  /* fixed trip count: c* stay in registers */
+            uint32_t *o = out + 4 * (s + i);
+            o[0] = c0[i];
+            o[1] = c1[i];
+            o[2] = c2[i];
+            o[3] = c3[i];
+        }
+    }
+}
+
 /* Uniform in [0, 1) from the top 24 bits (float) or 53 bits (double) — every value exact. */
 static inline float u24(uint32_t w) { return (float)(w >> 8) * 0x1p-24f; }
 static inline double u53(uint32_t hi, uint32_t lo) {
     return (double)((((uint64_t)hi << 32) | lo) >> 11) * 0x1p-53;
 }
 
-/* A standard normal by Box-Muller from one block; `second` picks the sine output. float-
- * precision results use 32-bit uniforms, double ones 53-bit (tails reach 6.7 and 8.6 sigma). */
-static inline double box_muller(const uint32_t w[4], int dbl, int second) {
-    double u1, u2;
-    if (dbl) {
-        u1 = u53(w[0], w[1]) + 0x1p-53;  /* (0, 1]: log stays finite */
-        u2 = u53(w[2], w[3]);
-    } else {
-        u1 = ((double)w[0] + 1.0) * 0x1p-32;
-        u2 = (double)w[1] * 0x1p-32;
-    }
+/* Box-Muller from uniforms u1 in (0, 1] and u2 in [0, 1): two independent standard normals. */
+static inline void box_muller(double u1, double u2, double *zc, double *zs) {
     double r = sqrt(-2.0 * log(u1));
     double t = 6.283185307179586 * u2;
-    return second ? r * sin(t) : r * cos(t);
+    *zc = r * cos(t);
+    *zs = r * sin(t);
 }
 
-/* Truncated standard normal: a value beyond 2 is replaced by the block's sine output, then by
- * further blocks of the same element (attempt 1, 2, ...). P(reject) is 4.6%, so 64 attempts all
- * failing (2^-570) does not happen; the mean is returned then so the loop is bounded. */
-static inline double truncated(uint64_t key, uint64_t pos, int dbl) {
+/* float-precision normals use 32-bit uniforms, double ones 53-bit (tails reach 6.7 and 8.6
+ * sigma); u1 is shifted into (0, 1] so the log stays finite. */
+static inline void pair_f32(const uint32_t w[2], double *zc, double *zs) {
+    box_muller(((double)w[0] + 1.0) * 0x1p-32, (double)w[1] * 0x1p-32, zc, zs);
+}
+static inline void pair_f64(const uint32_t w[4], double *zc, double *zs) {
+    box_muller(u53(w[0], w[1]) + 0x1p-53, u53(w[2], w[3]), zc, zs);
+}
+
+/* A rejected truncated normal at position p, redrawn from its own blocks (attempt 1, 2, ...).
+ * P(reject) is 4.6% per candidate, so 128 all failing (2^-570) does not happen; the mean is
+ * returned then so the loop is bounded. */
+static double truncated_redraw(uint64_t key, uint64_t p, int dbl) {
     uint32_t w[4];
-    for (uint32_t attempt = 0; attempt < 64; attempt++) {
-        block(key, pos, attempt, w);
-        double z = box_muller(w, dbl, 0);
-        if (fabs(z) <= 2.0) return z;
-        z = box_muller(w, dbl, 1);
-        if (fabs(z) <= 2.0) return z;
+    double zc, zs;
+    for (uint32_t attempt = 1; attempt <= 64; attempt++) {
+        block(key, p, attempt, w);
+        if (dbl)
+            pair_f64(w, &zc, &zs);
+        else
+            pair_f32(w, &zc, &zs);
+        if (fabs(zc) <= 2.0) return zc;
+        if (fabs(zs) <= 2.0) return zs;
     }
     return 0.0;
 }
@@ -96,77 +150,120 @@ typedef struct gen {
     uint64_t key, counter;
 } gen;
 
+/* Values are made CHUNK positions at a time from the blocks that cover them. */
+#define CHUNK 512
+/* words for CHUNK positions at 2 a block (plus a partial block each end), whole lane groups */
+#define WORDS (4 * (CHUNK / 2 + 2 + PHILOX_LANES))
+#define MASK_4 (UINT64_MAX >> 2)  /* block indices p / 4 */
+#define MASK_2 (UINT64_MAX >> 1)  /* block indices p / 2 */
+
+/* The blocks covering positions p0 .. p0 + m - 1 at `per` (4 or 2) positions a block, into
+ * words. Returns o, p0's index among its block's positions: position p0 + k is the (o + k)-th
+ * position counted from the first block's start, i.e. words [(o + k) * 4 / per, ...). */
+static int64_t chunk_words(uint64_t key, uint64_t p0, int64_t m, int per, uint32_t *words) {
+    int shift = per == 4 ? 2 : 1;
+    int64_t o = (int64_t)(p0 & (uint64_t)(per - 1));
+    philox_blocks(key, p0 >> shift, per == 4 ? MASK_4 : MASK_2, (o + m + per - 1) / per, words);
+    return o;
+}
+
 /* Uniform values: lo + (hi - lo) * u rounded to the dtype, with lo and hi the bounds as the dtype
  * holds them; rounding up to hi is pulled back below it, so results stay in [lo, hi). */
 static void fill_uniform(const gen *g, char *data, int64_t n) {
-    uint32_t w[4];
-    switch (g->dt) {
-    case LM_FLOAT64: {
+    uint32_t words[WORDS];
+    if (g->dt == LM_FLOAT64) {
         double lo = g->a, hi = g->b, *p = (double *)data;
         double top = nextafter(hi, -INFINITY);
         int wide = !isfinite(hi - lo);  /* e.g. [-1e308, 1e308): interpolate without overflow */
-        for (int64_t i = 0; i < n; i++) {
-            block(g->key, g->counter + (uint64_t)i, 0, w);
-            double u = u53(w[0], w[1]);
-            double x = wide ? lo * (1.0 - u) + hi * u : lo + (hi - lo) * u;
-            if (x > top) x = top;
-            p[i] = x < lo ? lo : x;
+        for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+            int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+            int64_t o = chunk_words(g->key, g->counter + (uint64_t)i0, m, 2, words);
+            for (int64_t k = 0; k < m; k++) {
+                const uint32_t *w = words + 2 * (o + k);
+                double u = u53(w[0], w[1]);
+                double x = wide ? lo * (1.0 - u) + hi * u : lo + (hi - lo) * u;
+                if (x > top) x = top;
+                p[i0 + k] = x < lo ? lo : x;
+            }
         }
         return;
     }
-    case LM_FLOAT32: {
+    if (g->dt == LM_FLOAT32) {
         float lo = (float)g->a, hi = (float)g->b, *p = (float *)data;
         float top = nextafterf(hi, -INFINITY);
-        for (int64_t i = 0; i < n; i++) {
-            block(g->key, g->counter + (uint64_t)i, 0, w);
-            float x = (float)((double)lo + ((double)hi - (double)lo) * (double)u24(w[0]));
-            if (x > top) x = top;
-            p[i] = x < lo ? lo : x;
+        double dlo = lo, span = (double)hi - (double)lo;
+        for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+            int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+            int64_t o = chunk_words(g->key, g->counter + (uint64_t)i0, m, 4, words);
+            for (int64_t k = 0; k < m; k++) {
+                float x = (float)(dlo + span * (double)u24(words[o + k]));
+                if (x > top) x = top;
+                p[i0 + k] = x < lo ? lo : x;
+            }
         }
         return;
     }
-    default: {  /* float16 / bfloat16: a float32 value, rounded, kept in [lo, hi) */
-        int bf = g->dt == LM_BFLOAT16;
-        uint16_t hlo = bf ? lm_f32_to_bf16((float)g->a) : lm_f32_to_f16((float)g->a);
-        uint16_t hhi = bf ? lm_f32_to_bf16((float)g->b) : lm_f32_to_f16((float)g->b);
-        float lo = bf ? lm_bf16_to_f32(hlo) : lm_f16_to_f32(hlo);
-        float hi = bf ? lm_bf16_to_f32(hhi) : lm_f16_to_f32(hhi);
-        uint16_t htop = half_below(hhi);
-        uint16_t *p = (uint16_t *)data;
-        for (int64_t i = 0; i < n; i++) {
-            block(g->key, g->counter + (uint64_t)i, 0, w);
-            float x = (float)((double)lo + ((double)hi - (double)lo) * (double)u24(w[0]));
+    /* float16 / bfloat16: a float32 value, rounded, kept in [lo, hi) */
+    int bf = g->dt == LM_BFLOAT16;
+    uint16_t hlo = bf ? lm_f32_to_bf16((float)g->a) : lm_f32_to_f16((float)g->a);
+    uint16_t hhi = bf ? lm_f32_to_bf16((float)g->b) : lm_f32_to_f16((float)g->b);
+    float lo = bf ? lm_bf16_to_f32(hlo) : lm_f16_to_f32(hlo);
+    float hi = bf ? lm_bf16_to_f32(hhi) : lm_f16_to_f32(hhi);
+    double dlo = lo, span = (double)hi - (double)lo;
+    uint16_t htop = half_below(hhi);
+    uint16_t *p = (uint16_t *)data;
+    for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+        int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        int64_t o = chunk_words(g->key, g->counter + (uint64_t)i0, m, 4, words);
+        for (int64_t k = 0; k < m; k++) {
+            float x = (float)(dlo + span * (double)u24(words[o + k]));
             uint16_t h = bf ? lm_f32_to_bf16(x) : lm_f32_to_f16(x);
             float back = bf ? lm_bf16_to_f32(h) : lm_f16_to_f32(h);
             if (back >= hi) {
                 h = htop;
                 back = bf ? lm_bf16_to_f32(h) : lm_f16_to_f32(h);
             }
-            p[i] = back < lo ? hlo : h;
+            p[i0 + k] = back < lo ? hlo : h;
         }
-        return;
-    }
     }
 }
 
+static inline void store(lm_dtype dt, char *data, int64_t i, double x) {
+    switch (dt) {
+    case LM_FLOAT64: ((double *)data)[i] = x; break;
+    case LM_FLOAT32: ((float *)data)[i] = (float)x; break;
+    case LM_FLOAT16: ((uint16_t *)data)[i] = lm_f32_to_f16((float)x); break;
+    default: ((uint16_t *)data)[i] = lm_f32_to_bf16((float)x); break;
+    }
+}
+
+/* Normal and truncated normal values: one Box-Muller pair per two positions (p even: cosine,
+ * p odd: sine), from 2 words (float precision, 2 pairs a block) or 4 (double, 1 pair). */
 static void fill_normal(const gen *g, char *data, int64_t n) {
+    uint32_t words[WORDS];
     int dbl = g->dt == LM_FLOAT64;
-    uint32_t w[4];
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t pos = g->counter + (uint64_t)i;
-        double z;
-        if (g->kind == LM_RAND_NORMAL) {
-            block(g->key, pos, 0, w);
-            z = box_muller(w, dbl, 0);
-        } else {
-            z = truncated(g->key, pos, dbl);
-        }
-        double x = g->a + g->b * z;
-        switch (g->dt) {
-        case LM_FLOAT64: ((double *)data)[i] = x; break;
-        case LM_FLOAT32: ((float *)data)[i] = (float)x; break;
-        case LM_FLOAT16: ((uint16_t *)data)[i] = lm_f32_to_f16((float)x); break;
-        default: ((uint16_t *)data)[i] = lm_f32_to_bf16((float)x); break;
+    int per = dbl ? 2 : 4;                   /* positions per block */
+    int wpp = dbl ? 4 : 2;                   /* words per pair */
+    int trunc = g->kind == LM_RAND_TRUNCATED_NORMAL;
+    for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+        int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        uint64_t p0 = g->counter + (uint64_t)i0;
+        int64_t o = chunk_words(g->key, p0, m, per, words);
+        /* position p0 + k sits at index r = o + k among the chunk's positions; its pair is r/2 */
+        for (int64_t q = o / 2; 2 * q < o + m; q++) {
+            double z[2];
+            if (dbl)
+                pair_f64(words + wpp * q, &z[0], &z[1]);
+            else
+                pair_f32(words + wpp * q, &z[0], &z[1]);
+            for (int h = 0; h < 2; h++) {
+                int64_t k = 2 * q + h - o;
+                if (k < 0 || k >= m) continue;
+                double v = z[h];
+                if (trunc && fabs(v) > 2.0)
+                    v = truncated_redraw(g->key, p0 + (uint64_t)k, dbl);
+                store(g->dt, data, i0 + k, g->a + g->b * v);
+            }
         }
     }
 }
