@@ -139,8 +139,10 @@ def test_range_ints(args):
 def test_range_floats(args, dtype):
     """start + i * delta in double from the exact arguments, rounded once to the dtype; the
     length is NumPy's (ceil((limit - start) / delta))."""
-    full = (0.0, float(args[0]), 1.0) if len(args) == 1 else tuple(float(a) for a in args) + (1.0,) * (3 - len(args))
-    start, limit, delta = full
+    if len(args) == 1:
+        start, limit, delta = 0.0, float(args[0]), 1.0
+    else:
+        start, limit, delta = (tuple(float(a) for a in args) + (1.0,))[:3]
     n = len(np.arange(start, limit, delta))
     want = start + np.arange(n, dtype=np.float64) * delta
     t = tf.range(*args, dtype=dtype)
@@ -339,5 +341,9 @@ def test_created_tensors_are_independent():
     assert a._data_ptr != b._data_ptr
     live = tf._core.live_storages()
     for _ in range(20):
-        tf.ones([10, 10]) ; tf.eye(3, batch_shape=[2]); tf.range(50); tf.fill([4], 2)
+        tf.ones([10, 10])
+        tf.eye(3, batch_shape=[2])
+        tf.range(50)
+        tf.fill([4], 2)
+        tf.range(2 ** 60, 2 ** 60 + 3)
     assert tf._core.live_storages() == live

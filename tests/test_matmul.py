@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import NUMERIC_DTYPES, np_dtype, random_array, strided, to_tensor
+from conftest import NUMERIC_DTYPES, random_array, strided, to_tensor
 
 import lamina as tf
 

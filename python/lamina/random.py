@@ -70,11 +70,6 @@ def set_seed(seed):
         _counters.clear()
 
 
-def _get_seed():
-    """The current global seed (tf.random.get_global_generator is not provided)."""
-    return _global_seed
-
-
 def _next_key(op_seed, numel):
     """(key, counter) for a draw of `numel` values, advancing the stream's counter."""
     op_seed = _seed_arg(op_seed, "seed")
