@@ -406,13 +406,12 @@ lm_status lm_argreduce(int is_max, const lm_tensor *x, int64_t axis, lm_dtype ou
         return lm_fail(LM_EVALUE, "%s: axis %lld of shape %s is empty; the %s of an empty set "
                        "is undefined", name, (long long)axis, LM_SHAPE(x), is_max ? "max" : "min");
 
+    lm_tensor *w = NULL, *idx = NULL, *best = NULL, *res = NULL;
+    if ((st = lm_widen(x, &w))) return st;  /* a half input becomes a contiguous float32 copy */
     int64_t oshape[LM_MAX_NDIM], xs[LM_MAX_NDIM];
     int ond = 0;
-    for (int d = 0; d < x->ndim; d++)
-        if (d != a) { oshape[ond] = x->shape[d]; xs[ond] = x->strides[d]; ond++; }
-
-    lm_tensor *w = NULL, *idx = NULL, *best = NULL, *res = NULL;
-    if ((st = lm_widen(x, &w))) return st;
+    for (int d = 0; d < w->ndim; d++)
+        if (d != a) { oshape[ond] = w->shape[d]; xs[ond] = w->strides[d]; ond++; }
     if ((st = lm_empty(LM_INT64, ond, oshape, &idx))) goto done;
     if (idx->numel > 0) {
         size_t wsz = lm_dtype_size(w->dtype);
