@@ -40,7 +40,7 @@ def _checks(rng):
 def main():
     print(f"lamina {tf.__version__}")
     print(f"  ISA in use: {tf.isa()} (available: {', '.join(tf.isa_available())})")
-    print("  threads: 1 (the thread pool is not built yet)")
+    print(f"  threads: {tf.get_num_threads()} (LAMINA_NUM_THREADS or lamina.set_num_threads to change)")
     print(f"  numpy {np.__version__}, python {sys.version.split()[0]}")
     print("self-check against NumPy:")
     rng = np.random.default_rng(0)
