@@ -42,14 +42,16 @@ lm_status lm_norm_axis(const char *op, int64_t axis, int ndim, int64_t *out) {
 }
 
 void lm_tensor_refresh(lm_tensor *t) {
-    int64_t n = 1, expect = 1;
+    uint64_t n = 1, expect = 1;  /* unsigned: an empty tensor's other dims may be huge */
     bool contig = true;
     for (int i = t->ndim - 1; i >= 0; i--) {
-        n *= t->shape[i];
-        if (t->shape[i] != 1 && t->strides[i] != expect) contig = false;
-        expect *= t->shape[i];
+        n *= (uint64_t)t->shape[i];
+        if (t->shape[i] != 1 && (uint64_t)t->strides[i] != expect) contig = false;
+        expect *= (uint64_t)t->shape[i];
     }
-    t->numel = n;
+    for (int i = 0; i < t->ndim; i++)
+        if (t->shape[i] == 0) n = 0;
+    t->numel = (int64_t)n;
     if (n == 0) contig = true;
     t->flags = contig ? (t->flags | LM_FLAG_CONTIGUOUS) : (t->flags & ~LM_FLAG_CONTIGUOUS);
     t->data = t->storage->data + t->offset * (int64_t)lm_dtype_size(t->dtype);
@@ -74,11 +76,13 @@ static lm_tensor *tensor_alloc(lm_storage *s, lm_dtype dt, int ndim, const int64
     return t;
 }
 
+/* Row-major strides. For an empty tensor whose other dims are huge the product may wrap; such
+ * strides are never used to address memory, so unsigned (defined) wrapping is enough. */
 static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
-    int64_t s = 1;
+    uint64_t s = 1;
     for (int i = ndim - 1; i >= 0; i--) {
-        strides[i] = s;
-        s *= shape[i] ? shape[i] : 1;
+        strides[i] = (int64_t)s;
+        s *= (uint64_t)(shape[i] ? shape[i] : 1);
     }
 }
 
