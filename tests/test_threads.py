@@ -25,7 +25,9 @@ def big_work(seed=0):
     a = rng.standard_normal((301, 1031)).astype(np.float64)
     t = tf.from_dlpack(a[:, ::2])           # strided rows
     flat = tf.constant(rng.standard_normal(1_000_003))  # one ragged run
-    return [tf.cast(t, tf.float32), tf.cast(flat, tf.float16), tf.cast(tf.cast(flat, tf.float32), tf.float64)]
+    t32 = tf.cast(t, tf.float32)
+    return [t32, tf.cast(flat, tf.float16), tf.cast(tf.cast(flat, tf.float32), tf.float64),
+            tf.matmul(t32[:200], t32[:200], transpose_b=True), tf.tanh(flat) * 2.0 + flat]
 
 
 def test_results_do_not_depend_on_thread_count():
@@ -49,6 +51,39 @@ def test_set_num_threads_validates():
         tf.set_num_threads(2.5)
     tf.config.threading.set_intra_op_parallelism_threads(3)
     assert tf.config.threading.get_intra_op_parallelism_threads() == 3 == tf.get_num_threads()
+
+
+def test_python_threads_running_ops_and_matmuls_match_one_thread():
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.standard_normal((96, 200)).astype(np.float32))
+    w = tf.constant(rng.standard_normal((200, 64)).astype(np.float32))
+    b = tf.constant(rng.standard_normal(64).astype(np.float32))
+
+    def model():
+        h = tf.nn.relu(tf.matmul(x, w) + b)
+        return [h, tf.nn.softmax(h), tf.reduce_sum(h * h, axis=0), tf.transpose(h)[3:40:3],
+                tf.gather(h, [5, 1, 5]), tf.exp(-tf.abs(h))]
+
+    ref = [t.numpy() for t in model()]
+    results, errors = [], []
+
+    def worker():
+        try:
+            for _ in range(20):
+                results.append([t.numpy() for t in model()])
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert not errors, errors
+    assert len(results) == 80
+    for got in results:
+        for g, r in zip(got, ref):
+            np.testing.assert_array_equal(g, r)
 
 
 def test_python_threads_share_inputs_and_resize_under_load():
