@@ -77,3 +77,12 @@ def rng(request):
     """A NumPy generator seeded from the test's name: reproducible, different per test."""
     import zlib
     return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+@pytest.fixture(params=tf.isa_available())
+def isa(request):
+    """Run a test once per kernel set this CPU supports (ref always), restoring the previous one."""
+    before = tf.isa()
+    tf.set_isa(request.param)
+    yield request.param
+    tf.set_isa(before)
