@@ -55,6 +55,9 @@ typedef void (*lm_loop_fn)(int64_t n, char **p, const int64_t *step, void *ctx);
 void lm_iterate(int ndim, const int64_t *shape, int nargs, char *const *base,
                 const int64_t *const *strides, const size_t *size, lm_loop_fn loop, void *ctx);
 
+/* Elements below which a thread hand-off costs more than it saves. */
+#define LM_PAR_MIN_ELEMS 65536
+
 /* lm_iterate over the thread pool. Only for loops whose output elements are distinct for distinct
  * indices (elementwise ops, copies, casts): never for accumulations into a broadcast output. */
 void lm_iterate_par(int ndim, const int64_t *shape, int nargs, char *const *base,

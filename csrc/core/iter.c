@@ -85,7 +85,6 @@ void lm_iterate(int ndim, const int64_t *shape, int nargs, char *const *base,
 }
 
 /* ---- the parallel form: outer rows, or pieces of one long run, split over the pool ---------- */
-#define PAR_MIN_ELEMS 65536   /* below this a thread hand-off costs more than it saves */
 #define PAR_PIECE 16384       /* a long single run is cut into pieces of this many elements */
 
 static void par_rows(void *ctx, int64_t r0, int64_t r1) { run_rows((const nest *)ctx, r0, r1); }
@@ -99,7 +98,7 @@ void lm_iterate_par(int ndim, const int64_t *shape, int nargs, char *const *base
     int64_t rows = 1;
     for (int d = 0; d < L.m - 1; d++) rows *= L.dims[d];
     int64_t total = rows * L.dims[L.m - 1];
-    if (total < PAR_MIN_ELEMS) {
+    if (total < LM_PAR_MIN_ELEMS) {
         run_rows(&L, 0, rows);
         return;
     }

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 static int64_t g_live_storages, g_live_bytes;
 
@@ -24,6 +25,15 @@ lm_storage *lm_storage_new(size_t nbytes) {
     s->deleter = NULL;
     s->deleter_ctx = NULL;
     s->exports = 0;
+#ifdef MADV_HUGEPAGE
+    /* Big blocks: ask for transparent huge pages (as NumPy does): first-touch page faults
+     * otherwise cost more than a memory-bound kernel's own work. */
+    if (nbytes >= ((size_t)4 << 20)) {
+        uintptr_t lo = ((uintptr_t)s->data + 4095) & ~(uintptr_t)4095;
+        uintptr_t hi = ((uintptr_t)s->data + nbytes) & ~(uintptr_t)4095;
+        if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+    }
+#endif
     __atomic_add_fetch(&g_live_storages, 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&g_live_bytes, (int64_t)nbytes, __ATOMIC_RELAXED);
     return s;

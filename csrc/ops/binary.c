@@ -204,7 +204,8 @@ lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tens
     const bool b_scalar = !flat && !a_scalar && b->numel == 1 && b->ndim <= a->ndim &&
                           lm_is_contiguous(a);
 
-    if (flat && dt == LM_FLOAT32 && op <= LM_DIV) {  /* the common case, kept lean */
+    if (flat && dt == LM_FLOAT32 && op <= LM_DIV && a->numel < LM_PAR_MIN_ELEMS) {
+        /* the common case, kept lean */
         if ((st = lm_empty(LM_FLOAT32, a->ndim, a->shape, out))) return st;
         f32_kernel(op)(a->numel, (const float *)a->data, (const float *)b->data,
                        (float *)(*out)->data);
@@ -225,19 +226,26 @@ lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tens
     lm_loop_fn run = half ? lm_ew_half_loop : fn;
     void *ctx = half ? (void *)&hctx : (void *)&bad;
     const size_t isz = lm_dtype_size(dt), osz = lm_dtype_size(odt);
-    if (flat || a_scalar || b_scalar) {  /* one run: no need for the N-d engine */
-        char *p[3] = {o->data, a->data, b->data};
+    /* Integer loops report errors through `bad`, so they stay on one thread; the others split
+     * big work over the pool (each output element is written by exactly one thread). */
+    const bool par = !lm_dtype_is_int(dt) && o->numel >= LM_PAR_MIN_ELEMS;
+    char *base[3] = {o->data, a->data, b->data};
+    const size_t size[3] = {osz, isz, isz};
+    if ((flat || a_scalar || b_scalar) && !par) {  /* one run: no need for the N-d engine */
         const int64_t step[3] = {(int64_t)osz, a_scalar ? 0 : (int64_t)isz,
                                  b_scalar ? 0 : (int64_t)isz};
-        run(o->numel, p, step, ctx);
+        run(o->numel, base, step, ctx);
+    } else if (flat || a_scalar || b_scalar) {
+        const int64_t one[1] = {1}, zero[1] = {0};
+        const int64_t *strides[3] = {one, a_scalar ? zero : one, b_scalar ? zero : one};
+        lm_iterate_par(1, &o->numel, 3, base, strides, size, run, ctx);
     } else {
         int64_t sa[LM_MAX_NDIM], sb[LM_MAX_NDIM];
         lm_broadcast_strides(a, nd, shape, sa);
         lm_broadcast_strides(b, nd, shape, sb);
-        char *base[3] = {o->data, a->data, b->data};
         const int64_t *strides[3] = {o->strides, sa, sb};
-        const size_t size[3] = {osz, isz, isz};
-        lm_iterate(nd, shape, 3, base, strides, size, run, ctx);
+        if (par) lm_iterate_par(nd, shape, 3, base, strides, size, run, ctx);
+        else lm_iterate(nd, shape, 3, base, strides, size, run, ctx);
     }
     if (bad) {
         lm_release(o);

@@ -111,15 +111,19 @@ lm_status lm_unary(lm_unop op, const lm_tensor *x, lm_tensor **out) {
     lm_loop_fn run = half ? lm_ew_half_loop : fn;
     void *ctx = half ? (void *)&hctx : NULL;
     const int64_t isz = (int64_t)lm_dtype_size(dt);
+    const size_t size[2] = {(size_t)isz, (size_t)isz};
+    char *base[2] = {o->data, x->data};
     if (lm_is_contiguous(x)) {  /* one run: no need for the N-d engine */
-        char *p[2] = {o->data, x->data};
-        const int64_t step[2] = {isz, isz};
-        run(o->numel, p, step, ctx);
+        if (x->numel < LM_PAR_MIN_ELEMS) {
+            const int64_t step[2] = {isz, isz};
+            run(o->numel, base, step, ctx);
+        } else {  /* big: pieces of the run over the thread pool */
+            const int64_t one[1] = {1}, *strides[2] = {one, one};
+            lm_iterate_par(1, &x->numel, 2, base, strides, size, run, ctx);
+        }
     } else {
-        char *base[2] = {o->data, x->data};
         const int64_t *strides[2] = {o->strides, x->strides};
-        const size_t size[2] = {(size_t)isz, (size_t)isz};
-        lm_iterate(x->ndim, x->shape, 2, base, strides, size, run, ctx);
+        lm_iterate_par(x->ndim, x->shape, 2, base, strides, size, run, ctx);
     }
     *out = o;
     return LM_OK;
