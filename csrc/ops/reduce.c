@@ -77,7 +77,7 @@ static const char *const RED_NAMES[LM_NREDOP] = {
  * lanes by itself (and turns a mask made of two compares into scalar code for 64-bit lanes), so
  * the contiguous case is written with vector extensions (16-byte vectors: the SSE2 / NEON
  * baseline): each lane keeps a plain compare-and-select extreme, and NaNs are counted on the side
- * (a compare mask subtracted from an integer vector); any NaN makes the result NaN. */
+ * (compare masks or-ed into an integer vector); any NaN makes the result NaN. */
 typedef float v4f __attribute__((vector_size(16)));
 typedef double v2d __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
@@ -95,8 +95,8 @@ typedef int64_t v2l __attribute__((vector_size(16)));
             VI m0 = (VI)(v0 CMP a0), m1 = (VI)(v1 CMP a1);                                     \
             a0 = (VT)(((VI)v0 & m0) | ((VI)a0 & ~m0));                                         \
             a1 = (VT)(((VI)v1 & m1) | ((VI)a1 & ~m1));                                         \
-            nan0 -= (VI)(v0 != v0);                                                            \
-            nan1 -= (VI)(v1 != v1);                                                            \
+            nan0 |= (VI)(v0 != v0);                                                            \
+            nan1 |= (VI)(v1 != v1);                                                            \
         }                                                                                      \
         VI nan = nan0 | nan1;                                                                  \
         T s = (T)(INIT);                                                                       \

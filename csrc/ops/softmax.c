@@ -37,9 +37,11 @@ static inline float sm_expf(float x) {
     const float magic = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
     float t = xc * 1.44269504088896341f + magic;
     float n = t - magic;
-    int32_t ti;
+    uint32_t ti;
     memcpy(&ti, &t, 4);
-    int32_t ni = ti - 0x4B400000;     /* the integer n, read from t's mantissa: -127..127 */
+    /* The integer n (-127..127) is t's mantissa; unsigned arithmetic so a NaN x, whose bits are
+     * garbage here and replaced at the end, cannot overflow. */
+    uint32_t ni = ti - 0x4B400000u;
     float r = xc - n * 0.693359375f;  /* ln2 split in two for an exact-ish reduction */
     r = r - n * -2.12194440e-4f;
     float z = r * r;
@@ -50,7 +52,7 @@ static inline float sm_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * z + r + 1.0f;
-    int32_t bits = (ni + 127) * (1 << 23);
+    uint32_t bits = (ni + 127u) << 23;
     float scale;
     memcpy(&scale, &bits, 4);
     float e = p * scale;
