@@ -5,8 +5,9 @@
  * has stride 0 on every reduced axis. The dims are first sorted by the input's stride (largest
  * outside), so the innermost run is the input's densest dimension. The inner loop then sees one of
  * two cases:
- *   - acc step 0: the run is reduced into one accumulator (a blocked, pairwise sum: 8 independent
- *     lanes per 128-element block that GCC vectorises, blocks combined pairwise as NumPy does);
+ *   - acc step 0: the run is reduced into one accumulator: 8 independent lanes that GCC
+ *     vectorises (float max/min: explicit 16-byte vector code), and for float sums and products
+ *     128-element blocks combined pairwise, as NumPy's sum does;
  *   - acc step != 0: the run is a row of independent outputs, combined elementwise into acc
  *     (a contiguous row loop GCC vectorises: the leading-axis reduction case).
  * Accumulators are wider than the data where it matters: float32 sums and products accumulate in
