@@ -273,6 +273,24 @@ def test_max_min_infinities():
     assert tf.reduce_min(a, axis=0).numpy().tolist() == [-np.inf, -np.inf]
 
 
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_max_min_long_rows_with_infinities(dtype, rng):
+    # Long contiguous and strided runs take the vectorised lanes; infinities are ordinary values.
+    a = random_array(rng, (5, 301), dtype)
+    a[0, 17] = -np.inf
+    a[1, :] = -np.inf
+    a[2, 100] = np.inf
+    a[3, :] = np.inf
+    a[4, 250] = -np.inf
+    a[4, 251] = np.inf
+    for layout, t in layouts(a, dtype):
+        for axis in (1, 0, None):
+            assert_close(tf.reduce_max(t, axis=axis), np.max(a, axis=axis), dtype)
+            assert_close(tf.reduce_min(t, axis=axis), np.min(a, axis=axis), dtype)
+        assert_close(tf.argmax(t, axis=1), np.argmax(a, axis=1), "int64")
+        assert_close(tf.argmin(t, axis=1), np.argmin(a, axis=1), "int64")
+
+
 # ---- Python argument forms ------------------------------------------------------------------------
 
 def test_argument_forms():
@@ -380,6 +398,15 @@ def test_argreduce_both_strategies_large(rng):
             assert_close(tf.argmin(t, axis), np.argmin(a, axis), "int64")
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int64", "float32", "float64", "float16"])
+def test_argreduce_long_rows_with_ties(dtype, rng):
+    a = rng.integers(0, 3, size=(40, 999)).astype(dtype)
+    for axis in (0, 1, -1):
+        for layout, t in layouts(a, dtype):
+            assert_close(tf.argmax(t, axis), np.argmax(a, axis), "int64")
+            assert_close(tf.argmin(t, axis), np.argmin(a, axis), "int64")
+
+
 def test_argreduce_empty_output():
     t = tf.constant(np.zeros((0, 3), np.float32))
     assert tf.argmax(t, axis=1).shape == (0,)
@@ -444,6 +471,19 @@ def test_softmax_large_inputs(log):
     big = np.random.default_rng(0).uniform(-1e4, 1e4, size=(64, 1000)).astype(np.float32)
     for axis in (0, 1):
         assert_close(fn(big, axis=axis), np_softmax(big, axis, log), "float32")
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_wide_range_exp(log, rng):
+    # exp(x - max) from 0 down past float32's underflow, in every lane position.
+    a = np.linspace(-120, 0, 4099).astype(np.float32)
+    rng.shuffle(a)
+    fn = tf.nn.log_softmax if log else tf.nn.softmax
+    for t in (tf.constant(a), strided(a)):
+        assert_close(fn(t), np_softmax(a, -1, log), "float32")
+    m = a[:4096].reshape(64, 64)
+    for axis in (0, 1):
+        assert_close(fn(m, axis=axis), np_softmax(m, axis, log), "float32")
 
 
 @pytest.mark.parametrize("log", [False, True])

@@ -5,8 +5,9 @@
  * has stride 0 on every reduced axis. The dims are first sorted by the input's stride (largest
  * outside), so the innermost run is the input's densest dimension. The inner loop then sees one of
  * two cases:
- *   - acc step 0: the run is reduced into one accumulator (a blocked, pairwise sum: 8 independent
- *     lanes per 128-element block that GCC vectorises, blocks combined pairwise as NumPy does);
+ *   - acc step 0: the run is reduced into one accumulator: 8 independent lanes that GCC
+ *     vectorises (float max/min: explicit 16-byte vector code), and for float sums and products
+ *     128-element blocks combined pairwise, as NumPy's sum does;
  *   - acc step != 0: the run is a row of independent outputs, combined elementwise into acc
  *     (a contiguous row loop GCC vectorises: the leading-axis reduction case).
  * Accumulators are wider than the data where it matters: float32 sums and products accumulate in
@@ -18,6 +19,12 @@
  * divided by the count, truncated toward zero; 0 for an empty set); the max/min of an empty set is
  * the dtype's lowest/highest value (-inf/+inf for floats); reducing over no axes returns the input.
  */
+/* GCC only if-converts (and so vectorises) float compares and selects, as in the NaN-aware max
+ * and min lanes, when it may assume FP operations do not trap; lamina never reads FP exception
+ * flags, so this changes no result. (Clang assumes it by default.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "internal.h"
 
 #include <math.h>
@@ -29,34 +36,97 @@ static const char *const RED_NAMES[LM_NREDOP] = {
 };
 
 /* ---- inner loops ----------------------------------------------------------------------------- *
- * RED_KERNEL(NAME, T, A, LOAD, COMB, INIT) defines NAME_loop, an lm_loop_fn with p[0] = acc (type
- * A) and p[1] = input (type T). LOAD converts a T value to A, COMB(a, v) combines an accumulator
- * with a loaded value, INIT is the identity of COMB. */
+ * RED_KERNEL(NAME, T, A, LOAD, COMB, INIT, CONTIG) defines NAME_run (reduce a strided run to one
+ * value) and NAME_loop, an lm_loop_fn with p[0] = acc (type A) and p[1] = input (type T). LOAD
+ * converts a T value to A, COMB(a, v) combines an accumulator with a loaded value, INIT is the
+ * identity of COMB, and CONTIG(x, n) reduces a contiguous block of at most BLOCK values. */
 #define PW_BLOCK 128
 #define LANES 8
 
-#define RED_KERNEL(NAME, T, A, LOAD, COMB, INIT)                                                 \
-    /* Reduce n elements starting at p with byte step `step`: LANES independent accumulators   \
-     * within a block, blocks combined pairwise. */                                            \
+#define LD_SAME(v) (v)
+#define LD_F64(v) ((double)(v))
+#define LD_U64(v) ((uint64_t)(int64_t)(v)) /* sign-extend, then wrap */
+#define LD_BOOL(v) ((uint8_t)((v) != 0))
+
+#define C_ADD(a, v) ((a) + (v))
+#define C_MUL(a, v) ((a) * (v))
+/* NaN wins and stays: once a is NaN, neither test replaces it. */
+#define C_MAXF(a, v) ((((v) > (a)) | ((v) != (v))) ? (v) : (a))
+#define C_MINF(a, v) ((((v) < (a)) | ((v) != (v))) ? (v) : (a))
+#define C_MAXI(a, v) ((v) > (a) ? (v) : (a))
+#define C_MINI(a, v) ((v) < (a) ? (v) : (a))
+#define C_OR(a, v) ((uint8_t)((a) | (v)))
+#define C_AND(a, v) ((uint8_t)((a) & (v)))
+
+/* LANES independent accumulators (GCC vectorises the adds and products), combined pairwise. */
+#define LANE_CONTIG(NAME, T, A, LOAD, COMB, INIT)                                                \
+    static A NAME##_contig(const T *x, int64_t n) {                                            \
+        A a[LANES];                                                                            \
+        for (int j = 0; j < LANES; j++) a[j] = (INIT);                                         \
+        int64_t i = 0;                                                                         \
+        for (; i + LANES <= n; i += LANES)                                                     \
+            for (int j = 0; j < LANES; j++) a[j] = COMB(a[j], LOAD(x[i + j]));                 \
+        A s01 = COMB(a[0], a[1]), s23 = COMB(a[2], a[3]);                                      \
+        A s45 = COMB(a[4], a[5]), s67 = COMB(a[6], a[7]);                                      \
+        A s0123 = COMB(s01, s23), s4567 = COMB(s45, s67);                                      \
+        A s = COMB(s0123, s4567);                                                              \
+        for (; i < n; i++) s = COMB(s, LOAD(x[i]));                                            \
+        return s;                                                                              \
+    }
+
+/* Float max/min with NaN propagation. GCC does not vectorise the NaN-aware compare-and-select
+ * lanes by itself (and turns a mask made of two compares into scalar code for 64-bit lanes), so
+ * the contiguous case is written with vector extensions (16-byte vectors: the SSE2 / NEON
+ * baseline): each lane keeps a plain compare-and-select extreme, and NaNs are counted on the side
+ * (compare masks or-ed into an integer vector); any NaN makes the result NaN. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef double v2d __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef int64_t v2l __attribute__((vector_size(16)));
+
+#define VEC_CONTIG(NAME, T, VT, VI, W, CMP, COMB, INIT)                                          \
+    static T NAME##_contig(const T *x, int64_t n) {                                            \
+        VT a0 = (VT){0} + (T)(INIT), a1 = a0;                                                  \
+        VI nan0 = (VI){0}, nan1 = nan0;                                                        \
+        int64_t i = 0;                                                                         \
+        for (; i + 2 * W <= n; i += 2 * W) {                                                   \
+            VT v0, v1;                                                                         \
+            memcpy(&v0, x + i, sizeof v0);                                                     \
+            memcpy(&v1, x + i + W, sizeof v1);                                                 \
+            VI m0 = (VI)(v0 CMP a0), m1 = (VI)(v1 CMP a1);                                     \
+            a0 = (VT)(((VI)v0 & m0) | ((VI)a0 & ~m0));                                         \
+            a1 = (VT)(((VI)v1 & m1) | ((VI)a1 & ~m1));                                         \
+            nan0 |= (VI)(v0 != v0);                                                            \
+            nan1 |= (VI)(v1 != v1);                                                            \
+        }                                                                                      \
+        VI nan = nan0 | nan1;                                                                  \
+        T s = (T)(INIT);                                                                       \
+        for (int j = 0; j < W; j++) {                                                          \
+            if (nan[j]) return (T)NAN;                                                         \
+            s = COMB(s, a0[j]);                                                                \
+            s = COMB(s, a1[j]);                                                                \
+        }                                                                                      \
+        for (; i < n; i++) s = COMB(s, x[i]);                                                  \
+        return s;                                                                              \
+    }
+
+#define RED_KERNEL(NAME, T, A, LOAD, COMB, INIT, CONTIG, BLOCK)                                  \
+    /* Reduce n elements starting at p with byte step `step`: blocks of BLOCK reduced by       \
+     * LANES accumulators, blocks combined pairwise (as NumPy's sum). */                       \
     static A NAME##_run(const char *p, int64_t n, int64_t step) {                              \
-        if (n > PW_BLOCK) {                                                                    \
+        if (n > (BLOCK)) {                                                                     \
             int64_t h = (n / 2) & ~(int64_t)(LANES - 1);                                       \
             A l = NAME##_run(p, h, step);                                                      \
             A r = NAME##_run(p + h * step, n - h, step);                                       \
             return COMB(l, r);                                                                 \
         }                                                                                      \
+        if (step == (int64_t)sizeof(T)) return CONTIG((const T *)p, n);                        \
         A a[LANES];                                                                            \
         for (int j = 0; j < LANES; j++) a[j] = (INIT);                                         \
         int64_t i = 0;                                                                         \
-        if (step == (int64_t)sizeof(T)) {                                                      \
-            const T *x = (const T *)p;                                                         \
-            for (; i + LANES <= n; i += LANES)                                                 \
-                for (int j = 0; j < LANES; j++) a[j] = COMB(a[j], LOAD(x[i + j]));             \
-        } else {                                                                               \
-            for (; i + LANES <= n; i += LANES)                                                 \
-                for (int j = 0; j < LANES; j++)                                                \
-                    a[j] = COMB(a[j], LOAD(*(const T *)(p + (i + j) * step)));                 \
-        }                                                                                      \
+        for (; i + LANES <= n; i += LANES)                                                     \
+            for (int j = 0; j < LANES; j++)                                                    \
+                a[j] = COMB(a[j], LOAD(*(const T *)(p + (i + j) * step)));                     \
         A s01 = COMB(a[0], a[1]), s23 = COMB(a[2], a[3]);                                      \
         A s45 = COMB(a[4], a[5]), s67 = COMB(a[6], a[7]);                                      \
         A s0123 = COMB(s01, s23), s4567 = COMB(s45, s67);                                      \
@@ -84,39 +154,33 @@ static const char *const RED_NAMES[LM_NREDOP] = {
             *(A *)o = COMB(*(A *)o, LOAD(*(const T *)x));                                      \
     }
 
-#define LD_SAME(v) (v)
-#define LD_F64(v) ((double)(v))
-#define LD_U64(v) ((uint64_t)(int64_t)(v)) /* sign-extend, then wrap */
-#define LD_BOOL(v) ((uint8_t)((v) != 0))
+/* Only float sums and products gain accuracy from pairwise blocks; the rest run in one piece. */
+#define NO_BLOCKS INT64_MAX
+#define LANE_KERNEL(NAME, T, A, LOAD, COMB, INIT, BLOCK)                                         \
+    LANE_CONTIG(NAME, T, A, LOAD, COMB, INIT)                                                  \
+    RED_KERNEL(NAME, T, A, LOAD, COMB, INIT, NAME##_contig, BLOCK)
+#define VEC_KERNEL(NAME, T, VT, VI, W, CMP, COMB, INIT)                                          \
+    VEC_CONTIG(NAME, T, VT, VI, W, CMP, COMB, INIT)                                            \
+    RED_KERNEL(NAME, T, T, LD_SAME, COMB, INIT, NAME##_contig, NO_BLOCKS)
 
-#define C_ADD(a, v) ((a) + (v))
-#define C_MUL(a, v) ((a) * (v))
-/* NaN wins and stays: once a is NaN, neither test replaces it. */
-#define C_MAXF(a, v) (((v) > (a) || (v) != (v)) ? (v) : (a))
-#define C_MINF(a, v) (((v) < (a) || (v) != (v)) ? (v) : (a))
-#define C_MAXI(a, v) ((v) > (a) ? (v) : (a))
-#define C_MINI(a, v) ((v) < (a) ? (v) : (a))
-#define C_OR(a, v) ((uint8_t)((a) | (v)))
-#define C_AND(a, v) ((uint8_t)((a) & (v)))
-
-RED_KERNEL(sum_f32, float, double, LD_F64, C_ADD, 0.0)
-RED_KERNEL(sum_f64, double, double, LD_SAME, C_ADD, 0.0)
-RED_KERNEL(sum_i32, int32_t, uint64_t, LD_U64, C_ADD, 0u)
-RED_KERNEL(sum_i64, int64_t, uint64_t, LD_U64, C_ADD, 0u)
-RED_KERNEL(prod_f32, float, double, LD_F64, C_MUL, 1.0)
-RED_KERNEL(prod_f64, double, double, LD_SAME, C_MUL, 1.0)
-RED_KERNEL(prod_i32, int32_t, uint64_t, LD_U64, C_MUL, 1u)
-RED_KERNEL(prod_i64, int64_t, uint64_t, LD_U64, C_MUL, 1u)
-RED_KERNEL(max_f32, float, float, LD_SAME, C_MAXF, -INFINITY)
-RED_KERNEL(max_f64, double, double, LD_SAME, C_MAXF, -INFINITY)
-RED_KERNEL(max_i32, int32_t, int32_t, LD_SAME, C_MAXI, INT32_MIN)
-RED_KERNEL(max_i64, int64_t, int64_t, LD_SAME, C_MAXI, INT64_MIN)
-RED_KERNEL(min_f32, float, float, LD_SAME, C_MINF, INFINITY)
-RED_KERNEL(min_f64, double, double, LD_SAME, C_MINF, INFINITY)
-RED_KERNEL(min_i32, int32_t, int32_t, LD_SAME, C_MINI, INT32_MAX)
-RED_KERNEL(min_i64, int64_t, int64_t, LD_SAME, C_MINI, INT64_MAX)
-RED_KERNEL(any_b8, uint8_t, uint8_t, LD_BOOL, C_OR, 0u)
-RED_KERNEL(all_b8, uint8_t, uint8_t, LD_BOOL, C_AND, 1u)
+LANE_KERNEL(sum_f32, float, double, LD_F64, C_ADD, 0.0, PW_BLOCK)
+LANE_KERNEL(sum_f64, double, double, LD_SAME, C_ADD, 0.0, PW_BLOCK)
+LANE_KERNEL(sum_i32, int32_t, uint64_t, LD_U64, C_ADD, 0u, NO_BLOCKS)
+LANE_KERNEL(sum_i64, int64_t, uint64_t, LD_U64, C_ADD, 0u, NO_BLOCKS)
+LANE_KERNEL(prod_f32, float, double, LD_F64, C_MUL, 1.0, PW_BLOCK)
+LANE_KERNEL(prod_f64, double, double, LD_SAME, C_MUL, 1.0, PW_BLOCK)
+LANE_KERNEL(prod_i32, int32_t, uint64_t, LD_U64, C_MUL, 1u, NO_BLOCKS)
+LANE_KERNEL(prod_i64, int64_t, uint64_t, LD_U64, C_MUL, 1u, NO_BLOCKS)
+VEC_KERNEL(max_f32, float, v4f, v4i, 4, >, C_MAXF, -INFINITY)
+VEC_KERNEL(max_f64, double, v2d, v2l, 2, >, C_MAXF, -INFINITY)
+LANE_KERNEL(max_i32, int32_t, int32_t, LD_SAME, C_MAXI, INT32_MIN, NO_BLOCKS)
+LANE_KERNEL(max_i64, int64_t, int64_t, LD_SAME, C_MAXI, INT64_MIN, NO_BLOCKS)
+VEC_KERNEL(min_f32, float, v4f, v4i, 4, <, C_MINF, INFINITY)
+VEC_KERNEL(min_f64, double, v2d, v2l, 2, <, C_MINF, INFINITY)
+LANE_KERNEL(min_i32, int32_t, int32_t, LD_SAME, C_MINI, INT32_MAX, NO_BLOCKS)
+LANE_KERNEL(min_i64, int64_t, int64_t, LD_SAME, C_MINI, INT64_MAX, NO_BLOCKS)
+LANE_KERNEL(any_b8, uint8_t, uint8_t, LD_BOOL, C_OR, 0u, NO_BLOCKS)
+LANE_KERNEL(all_b8, uint8_t, uint8_t, LD_BOOL, C_AND, 1u, NO_BLOCKS)
 
 /* The accumulator's dtype for (op, compute dtype): sums and products widen, the rest keep. */
 static lm_dtype acc_dtype(lm_redop op, lm_dtype dt) {
@@ -302,8 +366,9 @@ done:
 }
 
 /* ---- argmax / argmin ---------------------------------------------------------------------------
- * Two strategies. When the reduced axis is the input's densest dim, each output scans its run
- * (stopping at the first NaN, which counts as the extreme, as np.argmax). Otherwise the axis is
+ * Two strategies. When the reduced axis is the input's densest dim, each output scans its run:
+ * the extreme first (NaN if the run has one: NaN counts as the extreme, as in np.argmax), then
+ * the first index holding it. Otherwise the axis is
  * walked slice by slice: slice k is compared elementwise against running best values and indices
  * kept for every output, which reads the input in its memory order. */
 
@@ -314,23 +379,24 @@ typedef struct {
 
 #define ISNAN_F(v) ((v) != (v))
 #define ISNAN_I(v) 0
-#define ARG_KERNEL(NAME, T, ISNAN)                                                               \
-    /* Scan strategy: p[0] = int64 out, p[1] = x at the start of each run. */                      \
+#define ARG_KERNEL(NAME, T, ISNAN, RUN, EQ)                                                      \
+    /* Scan strategy: p[0] = int64 out, p[1] = x at the start of each run. Two passes over the  \
+     * run, both fast: the extreme by the vectorised reduction RUN (NaN if any), then the first  \
+     * index holding it (the first NaN when it is NaN). */                                     \
     static void NAME##_scan(int64_t n, char **p, const int64_t *st, void *vctx) {               \
         const arg_ctx *c = vctx;                                                                \
         char *o = p[0];                                                                         \
         const char *x = p[1];                                                                   \
         for (int64_t i = 0; i < n; i++, o += st[0], x += st[1]) {                               \
-            T best = *(const T *)x;                                                             \
+            __typeof__(RUN(x, 1, 0)) m = RUN(x, c->len, c->step);                               \
             int64_t bi = 0;                                                                     \
-            if (!ISNAN(best)) {                                                                 \
-                const char *q = x;                                                              \
-                for (int64_t k = 1; k < c->len; k++) {                                          \
-                    q += c->step;                                                               \
-                    T v = *(const T *)q;                                                        \
-                    if (CMP(v, best)) { best = v; bi = k; }                                     \
-                    else if (ISNAN(v)) { bi = k; break; }                                       \
-                }                                                                               \
+            const char *q = x;                                                                  \
+            if (ISNAN(m)) {                                                                     \
+                for (int64_t k = 0; k < c->len; k++, q += c->step)                              \
+                    if (ISNAN(*(const T *)q)) { bi = k; break; }                                \
+            } else {                                                                            \
+                for (int64_t k = 0; k < c->len; k++, q += c->step)                              \
+                    if (EQ(*(const T *)q, m)) { bi = k; break; }                                \
             }                                                                                   \
             *(int64_t *)o = bi;                                                                 \
         }                                                                                       \
@@ -350,19 +416,21 @@ typedef struct {
         }                                                                                       \
     }
 
+#define EQ_SAME(v, m) ((v) == (m))
+#define EQ_BOOL(v, m) (((v) != 0) == (m))
 #define CMP(v, b) ((v) > (b))
-ARG_KERNEL(amax_b8, uint8_t, ISNAN_I)
-ARG_KERNEL(amax_i32, int32_t, ISNAN_I)
-ARG_KERNEL(amax_i64, int64_t, ISNAN_I)
-ARG_KERNEL(amax_f32, float, ISNAN_F)
-ARG_KERNEL(amax_f64, double, ISNAN_F)
+ARG_KERNEL(amax_b8, uint8_t, ISNAN_I, any_b8_run, EQ_BOOL)
+ARG_KERNEL(amax_i32, int32_t, ISNAN_I, max_i32_run, EQ_SAME)
+ARG_KERNEL(amax_i64, int64_t, ISNAN_I, max_i64_run, EQ_SAME)
+ARG_KERNEL(amax_f32, float, ISNAN_F, max_f32_run, EQ_SAME)
+ARG_KERNEL(amax_f64, double, ISNAN_F, max_f64_run, EQ_SAME)
 #undef CMP
 #define CMP(v, b) ((v) < (b))
-ARG_KERNEL(amin_b8, uint8_t, ISNAN_I)
-ARG_KERNEL(amin_i32, int32_t, ISNAN_I)
-ARG_KERNEL(amin_i64, int64_t, ISNAN_I)
-ARG_KERNEL(amin_f32, float, ISNAN_F)
-ARG_KERNEL(amin_f64, double, ISNAN_F)
+ARG_KERNEL(amin_b8, uint8_t, ISNAN_I, all_b8_run, EQ_BOOL)
+ARG_KERNEL(amin_i32, int32_t, ISNAN_I, min_i32_run, EQ_SAME)
+ARG_KERNEL(amin_i64, int64_t, ISNAN_I, min_i64_run, EQ_SAME)
+ARG_KERNEL(amin_f32, float, ISNAN_F, min_f32_run, EQ_SAME)
+ARG_KERNEL(amin_f64, double, ISNAN_F, min_f64_run, EQ_SAME)
 #undef CMP
 
 /* Indexed by [is_max][compute dtype]; half types never reach here (widened to float32). */
@@ -444,3 +512,10 @@ done:
     lm_release(w);
     return st;
 }
+
+/* ---- helpers for softmax.c (no header: internal.h is shared) ------------------------------------
+ * The vectorised run reductions: max with NaN propagation, and sums accumulated in double. */
+float lm__red_max_f32(const char *p, int64_t n, int64_t step) { return max_f32_run(p, n, step); }
+double lm__red_max_f64(const char *p, int64_t n, int64_t step) { return max_f64_run(p, n, step); }
+double lm__red_sum_f32(const char *p, int64_t n, int64_t step) { return sum_f32_run(p, n, step); }
+double lm__red_sum_f64(const char *p, int64_t n, int64_t step) { return sum_f64_run(p, n, step); }
