@@ -124,3 +124,23 @@ def test_forked_child_computes_after_pool_was_used():
     p.join(60)
     assert p.exitcode == 0
     np.testing.assert_allclose(got, ref)
+
+
+def test_threadpoolctl_reaches_lamina():
+    import threadpoolctl
+    tf.set_num_threads(2)
+    info = [d for d in threadpoolctl.threadpool_info() if d["internal_api"] == "lamina"]
+    assert len(info) == 1 and info[0]["num_threads"] == 2 and info[0]["version"] == tf.__version__
+    with threadpoolctl.threadpool_limits(limits=1, user_api="lamina"):
+        assert tf.get_num_threads() == 1
+    assert tf.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("order", ["threadpoolctl, lamina", "lamina, threadpoolctl"])
+def test_threadpoolctl_sees_lamina_in_either_import_order(order):
+    import subprocess
+    import sys
+    code = (f"import {order}\n"
+            "print([d['internal_api'] for d in threadpoolctl.threadpool_info()].count('lamina'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"

@@ -50,3 +50,7 @@ def add_n(inputs, name=None):
     for x in inputs[1:]:
         total = add(total, x)
     return total
+
+from lamina import _threadpoolctl
+_threadpoolctl.install()
+del _threadpoolctl
