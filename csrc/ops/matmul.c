@@ -51,35 +51,56 @@ static bool fold_rows(int nbd, const int64_t *bshape, const int64_t *sa, int64_t
     return true;
 }
 
-static size_t workspace(lm_dtype dt, int64_t m, int64_t n, int64_t k, const mat *a,
-                        const mat *b) {
+/* The kernel set of one dtype's GEMM, selected once per call (a concurrent set_isa must not
+ * change the blocking between sizing the scratch and using it). */
+typedef union kern {
+    const lm_gemm_kernel_f32 *f32;
+    const lm_gemm_kernel_f64 *f64;
+    const lm_gemm_kernel_u32 *u32;
+    const lm_gemm_kernel_u64 *u64;
+} kern;
+
+static kern select_kernel(lm_dtype dt) {
+    kern k;
     switch (dt) {
-    case LM_FLOAT32: return lm_gemm_workspace_f32(m, n, k, a->rs, a->cs, b->rs, b->cs);
-    case LM_FLOAT64: return lm_gemm_workspace_f64(m, n, k, a->rs, a->cs, b->rs, b->cs);
-    case LM_INT32: return lm_gemm_workspace_u32(m, n, k, a->rs, a->cs, b->rs, b->cs);
-    default: return lm_gemm_workspace_u64(m, n, k, a->rs, a->cs, b->rs, b->cs);
+    case LM_FLOAT32: k.f32 = lm_gemm_select_f32(); break;
+    case LM_FLOAT64: k.f64 = lm_gemm_select_f64(); break;
+    case LM_INT32: k.u32 = lm_gemm_select_u32(); break;
+    default: k.u64 = lm_gemm_select_u64(); break;
+    }
+    return k;
+}
+
+static size_t workspace(lm_dtype dt, kern kr, int64_t m, int64_t n, int64_t k, const mat *a,
+                        const mat *b, int threads) {
+    switch (dt) {
+    case LM_FLOAT32: return lm_gemm_workspace_f32(kr.f32, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
+    case LM_FLOAT64: return lm_gemm_workspace_f64(kr.f64, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
+    case LM_INT32: return lm_gemm_workspace_u32(kr.u32, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
+    default: return lm_gemm_workspace_u64(kr.u64, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
     }
 }
 
 /* C (row-major, row stride n) = A * B in the compute dtype. */
-static void gemm(lm_dtype dt, int64_t m, int64_t n, int64_t k, const char *a, int64_t rsa,
-                 int64_t csa, const char *b, int64_t rsb, int64_t csb, char *c, void *work) {
+static void gemm(lm_dtype dt, kern kr, int64_t m, int64_t n, int64_t k, const char *a,
+                 int64_t rsa, int64_t csa, const char *b, int64_t rsb, int64_t csb, char *c,
+                 void *work, int threads) {
     switch (dt) {
     case LM_FLOAT32:
-        lm_gemm_f32_ws(m, n, k, (const float *)a, rsa, csa, (const float *)b, rsb, csb,
-                       (float *)c, n, 1, work);
+        lm_gemm_f32_ws(kr.f32, m, n, k, (const float *)a, rsa, csa, (const float *)b, rsb, csb,
+                       (float *)c, n, 1, NULL, LM_GEMM_ACT_NONE, work, threads);
         return;
     case LM_FLOAT64:
-        lm_gemm_f64_ws(m, n, k, (const double *)a, rsa, csa, (const double *)b, rsb, csb,
-                       (double *)c, n, 1, work);
+        lm_gemm_f64_ws(kr.f64, m, n, k, (const double *)a, rsa, csa, (const double *)b, rsb,
+                       csb, (double *)c, n, 1, NULL, LM_GEMM_ACT_NONE, work, threads);
         return;
     case LM_INT32:  /* int32_t and uint32_t may alias; unsigned products wrap */
-        lm_gemm_u32_ws(m, n, k, (const uint32_t *)a, rsa, csa, (const uint32_t *)b, rsb, csb,
-                       (uint32_t *)c, n, 1, work);
+        lm_gemm_u32_ws(kr.u32, m, n, k, (const uint32_t *)a, rsa, csa, (const uint32_t *)b, rsb,
+                       csb, (uint32_t *)c, n, 1, NULL, LM_GEMM_ACT_NONE, work, threads);
         return;
     default:
-        lm_gemm_u64_ws(m, n, k, (const uint64_t *)a, rsa, csa, (const uint64_t *)b, rsb, csb,
-                       (uint64_t *)c, n, 1, work);
+        lm_gemm_u64_ws(kr.u64, m, n, k, (const uint64_t *)a, rsa, csa, (const uint64_t *)b, rsb,
+                       csb, (uint64_t *)c, n, 1, NULL, LM_GEMM_ACT_NONE, work, threads);
         return;
     }
 }
@@ -115,7 +136,9 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
         nbatch = 1;
     }
 
-    size_t bytes = workspace(dt, M, N, K, &A, &B);
+    kern kr = select_kernel(dt);
+    int threads = lm_get_num_threads();
+    size_t bytes = workspace(dt, kr, M, N, K, &A, &B, threads);
     void *work = NULL;
     if (bytes && !(work = lm_gemm_alloc(bytes))) {
         lm_release(c);
@@ -126,8 +149,8 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
     int64_t offa = 0, offb = 0;  /* elements */
     char *cp = c->data;
     for (int64_t t = 0; t < nbatch; t++) {
-        gemm(dt, M, N, K, a->data + offa * (int64_t)isz, A.rs, A.cs,
-             b->data + offb * (int64_t)isz, B.rs, B.cs, cp, work);
+        gemm(dt, kr, M, N, K, a->data + offa * (int64_t)isz, A.rs, A.cs,
+             b->data + offb * (int64_t)isz, B.rs, B.cs, cp, work, threads);
         cp += M * N * (int64_t)isz;
         for (int d = nbd - 1; d >= 0; d--) {  /* next batch index, odometer style */
             offa += sa[d];
