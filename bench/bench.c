@@ -10,7 +10,8 @@
  *   lamina_bench [options] binary OP N           OP: add sub mul div maximum
  *   lamina_bench [options] reduce OP N           OP: sum max min mean
  * options: --threads T  --isa ref|avx2|avx512  --f64  --ta  --tb (transposed operands)
- *          --mc X --kc Y --nc Z (blocking override)  --reps R (median of R, default 7)
+ *          --mc X --kc Y --nc Z (blocking override)  --direct D (read row-major B in place
+ *          for blocks of up to D rows; 0: always pack)  --reps R (median of R, default 7)
  *
  * Build: cmake -S . -B build/bench -DLAMINA_BENCH=ON -G Ninja && cmake --build build/bench
  */
@@ -28,9 +29,9 @@
 
 static struct {
     int threads, reps, f64, ta, tb;
-    int64_t mc, kc, nc;
+    int64_t mc, kc, nc, direct;
     const char *isa;
-} opt = {0, 7, 0, 0, 0, 0, 0, 0, NULL};
+} opt = {0, 7, 0, 0, 0, 0, 0, 0, -1, NULL};
 
 static double now(void) {
     struct timespec ts;
@@ -179,6 +180,7 @@ static double gemm_time(int64_t m, int64_t n, int64_t k, int64_t mc, int64_t kc,
     if (mc) g.k32.mc = g.k64.mc = mc;
     if (kc) g.k32.kc = g.k64.kc = kc;
     if (nc) g.k32.nc = g.k64.nc = nc;
+    if (opt.direct >= 0) g.k32.direct_b = g.k64.direct_b = opt.direct;
     *name = opt.f64 ? g.k64.name : g.k32.name;
     size_t ws = opt.f64 ? lm_gemm_workspace_f64(&g.k64, m, n, k, g.rsa, g.csa, g.rsb, g.csb, g.threads)
                         : lm_gemm_workspace_f32(&g.k32, m, n, k, g.rsa, g.csa, g.rsb, g.csb, g.threads);
@@ -341,7 +343,7 @@ static void suite(void) {
 static void usage(void) {
     fprintf(stderr,
             "usage: lamina_bench [--threads T] [--isa NAME] [--f64] [--ta] [--tb] [--reps R]\n"
-            "                    [--mc X] [--kc Y] [--nc Z]\n"
+            "                    [--mc X] [--kc Y] [--nc Z] [--direct D]\n"
             "                    suite | peak | gemm M N K | sweep M N K | unary OP N |\n"
             "                    binary OP N | reduce OP N\n");
 }
@@ -357,6 +359,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(o, "mc") && has) opt.mc = atoll(argv[++i]);
         else if (!strcmp(o, "kc") && has) opt.kc = atoll(argv[++i]);
         else if (!strcmp(o, "nc") && has) opt.nc = atoll(argv[++i]);
+        else if (!strcmp(o, "direct") && has) opt.direct = atoll(argv[++i]);
         else if (!strcmp(o, "f64")) opt.f64 = 1;
         else if (!strcmp(o, "ta")) opt.ta = 1;
         else if (!strcmp(o, "tb")) opt.tb = 1;

@@ -35,12 +35,13 @@ typedef enum lm_gemm_act {
 } lm_gemm_act;
 
 /* The micro-kernel contract (BLIS's, row-major):
- *     c[i * rsc + j * csc] (=, or += when accumulate) sum_{p < kc} a[p * mr + i] * b[p * nr + j]
- * for i < m <= mr, j < n <= nr, from packed panels a (kc x mr, k-major, zero-padded past m) and
- * b (kc x nr, k-major, zero-padded past n). The kernel handles edge tiles (m < mr, n < nr) and any
- * C strides itself; with accumulate == 0 it never reads C (which may hold garbage or NaN). Every
- * element's sum runs over p in order, the same for every position in the tile, so results do not
- * depend on where a tile boundary falls. Panels are 64-byte aligned at the start of each panel.
+ *     c[i * rsc + j * csc] (=, or += when accumulate) sum_{p < kc} a[p * mr + i] * b[p * ldb + j]
+ * for i < m <= mr, j < n <= nr, from a packed panel a (kc x mr, k-major, zero-padded past m) and
+ * nr values of B per k step: a packed panel (ldb = nr, zero-padded past n) or, for a full panel,
+ * B itself read in place (ldb = B's row stride; the `direct_b` case below). The kernel handles
+ * edge tiles (m < mr, n < nr) and any C strides itself; with accumulate == 0 it never reads C
+ * (which may hold garbage or NaN). Every element's sum runs over p in order, the same for every
+ * position in the tile, so results do not depend on where a tile boundary falls.
  *
  * A packing routine stores an mn x kc block of X (element (i, p) at x[i * s_mn + p * s_k]) as
  * ceil(mn / r) micro-panels of kc x r, k-major, zero-padded past mn; r is mr for A (s_mn = rsa,
@@ -53,7 +54,7 @@ typedef enum lm_gemm_act {
  * The epilogue applies c[i, j] = act(c[i, j] + bias[j]) (bias may be NULL) to an m x n block. */
 #define LM_GEMM_DECLARE(S, T)                                                                  \
     typedef void (*lm_ukernel_##S)(int64_t m, int64_t n, int64_t kc, const T *a, const T *b,   \
-                                   T *c, int64_t rsc, int64_t csc, int accumulate);             \
+                                   int64_t ldb, T *c, int64_t rsc, int64_t csc, int accumulate); \
     typedef void (*lm_gemm_pack_##S)(int64_t mn, int64_t kc, const T *x, int64_t s_mn,         \
                                      int64_t s_k, T *dst);                                     \
     typedef void (*lm_gemm_skinny_##S)(int64_t m, int64_t n, int64_t k, const T *a,            \
@@ -67,6 +68,8 @@ typedef enum lm_gemm_act {
         int64_t mc, kc, nc;  /* blocks: A mc x kc (stays in L2), B kc x nc (L3); mc % mr ==   \
                                 0 and nc % nr == 0 */                                          \
         int64_t small;       /* M or N up to this: the unpacked skinny paths (0: never) */    \
+        int64_t direct_b;    /* blocks of up to this many rows read a row-major B in place     \
+                                instead of packing it (0: always pack) */                      \
         lm_ukernel_##S ukernel;                                                                \
         lm_gemm_pack_##S pack_a, pack_b;  /* NULL: the driver's portable packing */            \
         lm_gemm_skinny_##S skinny;        /* NULL: the driver's portable axpy form */          \
