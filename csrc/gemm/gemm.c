@@ -29,15 +29,17 @@ void lm_gemm_free(void *p) {
     free(raw);
 }
 
-/* A product is split over threads only when each thread gets at least this many flops: about
- * 20 us of work on one core, well above the cost of handing work to a spinning worker and of
- * packing a second copy of the shared panel. */
+/* A packed product is split over threads only when each thread gets at least this many flops:
+ * about 50 us of work on one core, well above the cost of handing work to a worker and of
+ * packing a second copy of the shared operand. A skinny product (no packing, bound by reading
+ * B) is split sooner: each thread then streams its own part of B. */
 #define LM_GEMM_FLOPS_PER_THREAD (2.0 * 1024 * 1024)
+#define LM_GEMM_SKINNY_FLOPS_PER_THREAD (64.0 * 1024)
 
-int lm_gemm_threads(int64_t m, int64_t n, int64_t k, int threads) {
+int lm_gemm_threads(int64_t m, int64_t n, int64_t k, int skinny, int threads) {
     if (threads <= 1) return 1;
     double flops = 2.0 * (double)m * (double)n * (double)k;
-    double t = flops / LM_GEMM_FLOPS_PER_THREAD;
+    double t = flops / (skinny ? LM_GEMM_SKINNY_FLOPS_PER_THREAD : LM_GEMM_FLOPS_PER_THREAD);
     if (t < 2) return 1;
     return t < threads ? (int)t : threads;
 }

@@ -104,8 +104,8 @@ extern const lm_gemm_kernel_f32 lm_gemm_ref_f32;
 extern const lm_gemm_kernel_f64 lm_gemm_ref_f64;
 
 /* How many threads a product of this size is worth (1..threads): small products stay on the
- * calling thread, where they cost less than waking a worker. */
-int lm_gemm_threads(int64_t m, int64_t n, int64_t k, int threads);
+ * calling thread, where they cost less than waking a worker. skinny: the unpacked paths. */
+int lm_gemm_threads(int64_t m, int64_t n, int64_t k, int skinny, int threads);
 
 /* Scratch for the GEMM: 64-byte aligned, NULL on failure (also for size 0: check the size). */
 void *lm_gemm_alloc(size_t nbytes);
