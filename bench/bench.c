@@ -161,10 +161,10 @@ static void gemm_call(void *p) {
     gemm_ctx *g = p;
     if (g->f64)
         lm_gemm_f64_ws(&g->k64, g->m, g->n, g->k, g->a, g->rsa, g->csa, g->b, g->rsb, g->csb,
-                       g->c, g->n, 1, NULL, LM_GEMM_ACT_NONE, g->work, g->threads);
+                       g->c, g->n, 1, NULL, LM_ACT_NONE, g->work, g->threads);
     else
         lm_gemm_f32_ws(&g->k32, g->m, g->n, g->k, g->a, g->rsa, g->csa, g->b, g->rsb, g->csb,
-                       g->c, g->n, 1, NULL, LM_GEMM_ACT_NONE, g->work, g->threads);
+                       g->c, g->n, 1, NULL, LM_ACT_NONE, g->work, g->threads);
 }
 
 /* Seconds per product, or a negative value when memory runs out. */

@@ -238,3 +238,163 @@ def test_special_values_propagate(isa):
             np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
             fin = np.isfinite(want)
             np.testing.assert_array_equal(got[fin], want[fin].astype(NP[dtype]))
+
+
+# ---- the fused epilogue: lamina.dense(x, w, bias, activation) ----------------------------------
+
+_ERF = np.vectorize(__import__("math").erf, otypes=[np.float64])
+
+
+def act64(z, act):
+    """The activations in float64 (NaN and inf follow IEEE)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if act is None:
+            return z
+        if act == "relu":
+            return np.where(np.isnan(z), z, np.maximum(z, 0))
+        if act == "sigmoid":
+            return 1 / (1 + np.exp(-z))
+        if act == "tanh":
+            return np.tanh(z)
+        return 0.5 * z * (1 + _ERF(z / np.sqrt(2)))
+
+
+LIPSCHITZ = {None: 1, "relu": 1, "sigmoid": 0.25, "tanh": 1, "gelu": 1.13}
+ACTS = [None, "relu", "sigmoid", "tanh", "gelu"]
+
+
+def check_dense(got, x, w, b, act, dtype):
+    """got against act(x @ w + b) in float64: the product's rounding carried through the
+    activation's slope, plus a few ulp of the activation itself (and, for gelu, the erf form's
+    absolute error near -1)."""
+    assert got.dtype.name == dtype
+    x64, w64 = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    z = x64 @ w64 + (0 if b is None else np.asarray(b, np.float64))
+    want = act64(z, act)
+    eps = EPS["float64" if dtype == "float64" else "float32"]
+    tol = LIPSCHITZ[act] * (bound(x64, w64, "float64" if dtype == "float64" else "float32")
+                            + 2 * eps * np.abs(z))
+    tol = tol + 8 * eps * np.abs(want) + (4 * eps * np.abs(z) if act == "gelu" else 0)
+    if dtype in ("float16", "bfloat16"):
+        tol = tol + {"float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}[dtype] * np.abs(want)
+    g = got.numpy().astype(np.float64)
+    assert g.shape == want.shape
+    err = np.abs(g - want)
+    assert (err <= tol + 1e-300).all(), f"{act}: max excess {(err - tol).max()}"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("act", ACTS)
+def test_dense_against_numpy(isa, rng, dtype, act):
+    """Every path of the product (skinny rows, skinny columns, packed with edge tiles, K slices)
+    with and without a bias."""
+    for m, k, n in [(1, 784, 128), (3, 50, 70), (8, 33, 513), (70, 20, 5), (37, 300, 41),
+                    (150, 70, 150), (1, 1, 1), (5, 0, 7)]:
+        x = rng.uniform(-2, 2, (m, k)).astype(NP[dtype])
+        w = (rng.uniform(-2, 2, (k, n)) / np.sqrt(max(k, 1))).astype(NP[dtype])
+        b = rng.uniform(-1, 1, n).astype(NP[dtype])
+        for bias in (b, None):
+            got = tf.dense(tf.constant(x), tf.constant(w), None if bias is None else tf.constant(bias),
+                           activation=act)
+            check_dense(got, x, w, bias, act, dtype)
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "gelu"])
+def test_activation_over_the_float_range(isa, act):
+    """With K = 1 and w = 1 the product is x exactly, so the activation alone is tested: across
+    magnitudes from subnormal to overflow, both signs, zeros, inf and NaN, on the packed path
+    (37 columns) and on the skinny one (3 columns). (The sum starts from +0, so -0 comes out
+    as +0, as from a BLAS.)"""
+    for dtype in ("float32", "float64"):
+        info = np.finfo(NP[dtype])
+        mags = np.concatenate([[0.0, info.tiny / 4, info.tiny, 1e-30, 1e-8, 1e-4, 3e-4, 5e-4],
+                               np.geomspace(1e-3, 200, 400), [1e3, 1e30, float(info.max)]])
+        x = np.concatenate([mags, -mags, [np.inf, -np.inf, np.nan]]).astype(NP[dtype])
+        for n in (37, 3):
+            got = tf.dense(tf.constant(x[:, None]), tf.constant(np.ones((1, n), NP[dtype])),
+                           activation=act).numpy()
+            want = act64(x.astype(np.float64), act)
+            for j in (0, n - 1):
+                g = got[:, j].astype(np.float64)
+                np.testing.assert_array_equal(np.isnan(g), np.isnan(want))
+                fin = ~np.isnan(want)
+                eps = EPS[dtype]
+                tol = 8 * eps * np.abs(want[fin]) + info.tiny
+                if act == "gelu":  # 1 + erf(x / sqrt 2) cancels for x << 0, as in TF's form
+                    tol = tol + 4 * eps * np.abs(x[fin].astype(np.float64))
+                with np.errstate(invalid="ignore"):  # inf - inf where both are inf
+                    err = np.abs(g[fin] - want[fin])
+                err[np.isinf(want[fin]) & (g[fin] == want[fin])] = 0
+                assert (err <= tol).all(), (dtype, act, x[fin][err > tol][:5], g[fin][err > tol][:5])
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_dense_half_dtypes(rng, dtype):
+    x = rng.uniform(-2, 2, (4, 30)).astype(np.float32)
+    w = rng.uniform(-0.3, 0.3, (30, 20)).astype(np.float32)
+    b = rng.uniform(-1, 1, 20).astype(np.float32)
+    xt, wt, bt = (tf.cast(tf.constant(v), dtype) for v in (x, w, b))
+    xr, wr, br = (t.numpy().astype(np.float32) for t in (xt, wt, bt))  # the rounded operands
+    for act in ACTS:
+        check_dense(tf.dense(xt, wt, bt, activation=act), xr, wr, br, act, dtype)
+
+
+def test_dense_layouts_and_leading_dims(isa, rng):
+    """x of rank 1 and 3 (leading dims folded into rows, or copied when they do not fold),
+    transposed / strided w, strided bias, Python data adapting to x's dtype."""
+    x = rng.uniform(-1, 1, (2, 3, 40)).astype(np.float32)
+    w = rng.uniform(-1, 1, (40, 17)).astype(np.float32)
+    b = rng.uniform(-1, 1, 17).astype(np.float32)
+    want_shape = (2, 3, 17)
+    for xv in (tf.constant(x), tf.from_dlpack(np.ascontiguousarray(x.transpose(1, 0, 2)).transpose(1, 0, 2)),
+               views(x.reshape(6, 40), "strided")):
+        for wv in (tf.constant(w), views(w, "transposed"), views(w, "reversed")):
+            got = tf.dense(xv, wv, views(b[None, :], "strided")[0], activation="tanh")
+            flat = got.numpy().reshape(-1, 17)
+            check_dense(tf.constant(flat), x.reshape(6, 40), w, b, "tanh", "float32")
+            assert got.shape == (want_shape if len(xv.shape) == 3 else (6, 17))
+    got = tf.dense(tf.constant(x[0, 0]), w.tolist(), b.tolist(), activation="RELU")
+    assert got.shape == (17,) and got.dtype == tf.float32
+    check_dense(tf.constant(got.numpy()[None]), x[0, :1], w, b, "relu", "float32")
+    empty = tf.dense(tf.zeros((0, 40)), tf.constant(w), tf.constant(b))
+    assert empty.shape == (0, 17)
+
+
+def test_dense_thread_count_does_not_change_results(isa, rng):
+    for m, k, n in [(1, 784, 3000), (300, 200, 230), (2000, 40, 3)]:
+        x = rng.uniform(-1, 1, (m, k)).astype(np.float32)
+        w = rng.uniform(-0.1, 0.1, (k, n)).astype(np.float32)
+        b = rng.uniform(-1, 1, n).astype(np.float32)
+        xt, wt, bt = tf.constant(x), tf.constant(w), tf.constant(b)
+        ref = None
+        for threads in (1, 2, 3):
+            tf.set_num_threads(threads)
+            got = tf.dense(xt, wt, bt, activation="gelu").numpy()
+            if ref is None:
+                ref = got
+                check_dense(tf.constant(got), x, w, b, "gelu", "float32")
+            np.testing.assert_array_equal(got, ref)
+
+
+def test_dense_bad_inputs():
+    x, w, b = tf.zeros((2, 3)), tf.zeros((3, 4)), tf.zeros((4,))
+    with pytest.raises(ValueError, match="activation must be None or one of"):
+        tf.dense(x, w, b, activation="swish")
+    with pytest.raises(ValueError, match="activation must be None or one of"):
+        tf.dense(x, w, b, activation=3)
+    with pytest.raises(ValueError, match=r"x needs rank >= 1.*\(\)"):
+        tf.dense(tf.constant(1.0), w, b)
+    with pytest.raises(ValueError, match=r"w must be a matrix.*\(3,\)"):
+        tf.dense(x, tf.zeros((3,)), b)
+    with pytest.raises(ValueError, match=r"x has 3 features.*\(2, 3\).*w has 5 rows.*\(5, 4\)"):
+        tf.dense(x, tf.zeros((5, 4)), b)
+    with pytest.raises(ValueError, match=r"bias must have shape \(4,\).*got \(3,\)"):
+        tf.dense(x, w, tf.zeros((3,)))
+    with pytest.raises(ValueError, match=r"bias must have shape \(4,\).*got \(1, 4\)"):
+        tf.dense(x, w, tf.zeros((1, 4)))
+    with pytest.raises(TypeError, match="one dtype, got float32, float64 and float32"):
+        tf.dense(x, tf.zeros((3, 4), dtype=tf.float64), b)
+    with pytest.raises(TypeError, match="one dtype, got float32, float32 and float64"):
+        tf.dense(x, w, tf.zeros((4,), dtype=tf.float64))
+    with pytest.raises(TypeError, match="float dtypes only.*int32"):
+        tf.dense(tf.zeros((2, 3), dtype=tf.int32), tf.zeros((3, 4), dtype=tf.int32))

@@ -25,15 +25,6 @@
 
 #include "lamina/lamina.h"
 
-/* Activations the epilogue can fuse (lm_dense's act argument). */
-typedef enum lm_gemm_act {
-    LM_GEMM_ACT_NONE = 0,  /* identity */
-    LM_GEMM_ACT_RELU = 1,
-    LM_GEMM_ACT_SIGMOID = 2,
-    LM_GEMM_ACT_TANH = 3,
-    LM_GEMM_ACT_GELU = 4,  /* exact: x * Phi(x), with erf */
-} lm_gemm_act;
-
 /* The micro-kernel contract (BLIS's, row-major):
  *     c[i * rsc + j * csc] (=, or += when accumulate) sum_{p < kc} a[p * mr + i] * b[p * ldb + j]
  * for i < m <= mr, j < n <= nr, from a packed panel a (kc x mr, k-major, zero-padded past m) and
@@ -51,7 +42,8 @@ typedef enum lm_gemm_act {
  * rows are contiguous (csb == 1): each C element is one fused chain over p in order, so results
  * do not depend on how columns are split between threads.
  *
- * The epilogue applies c[i, j] = act(c[i, j] + bias[j]) (bias may be NULL) to an m x n block. */
+ * The epilogue applies c[i, j] = act(c[i, j] + bias[j]) (bias may be NULL; act an lm_act of
+ * lamina.h) to an m x n block; its result for an element does not depend on the block. */
 #define LM_GEMM_DECLARE(S, T)                                                                  \
     typedef void (*lm_ukernel_##S)(int64_t m, int64_t n, int64_t kc, const T *a, const T *b,   \
                                    int64_t ldb, T *c, int64_t rsc, int64_t csc, int accumulate); \
@@ -84,7 +76,7 @@ typedef enum lm_gemm_act {
                                  int64_t csb, int threads);                                    \
     /* C = epi(A * B) with scratch `work` of lm_gemm_workspace_##S(kr, ..., threads) bytes,    \
      * 64-byte aligned, on up to `threads` threads of the pool (1: the calling thread only).   \
-     * bias and act: see the epilogue above (NULL, LM_GEMM_ACT_NONE: the plain product). */    \
+     * bias and act: see the epilogue above (NULL, LM_ACT_NONE: the plain product). */         \
     void lm_gemm_##S##_ws(const lm_gemm_kernel_##S *kr, int64_t m, int64_t n, int64_t k,       \
                           const T *a, int64_t rsa, int64_t csa, const T *b, int64_t rsb,       \
                           int64_t csb, T *c, int64_t rsc, int64_t csc, const T *bias, int act, \
