@@ -1,74 +1,97 @@
-/* gemm.c — the portable reference micro-kernels, their blocking, and the driver instantiated for
- * float, double, uint32_t and uint64_t (see gemm.h and gemm_driver.inc). */
+/* gemm.c — the choice of kernel set, the thread policy, the scratch allocator, and the driver
+ * (gemm_driver.inc) instantiated for float, double, uint32_t and uint64_t. The kernel sets live
+ * in kernels/<isa>/gemm_*.c, each compiled with its folder's flags. */
 #include "gemm/gemm.h"
 
 #include "internal.h"
+#include "kernels/kernels.h"
+#include "gemm/ukernel_ref.inc"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+/* malloc + manual alignment (aligned_alloc costs ~140 ns a call here); the pointer malloc gave
+ * is kept just below the aligned block. */
 void *lm_gemm_alloc(size_t nbytes) {
-    if (nbytes == 0 || nbytes > SIZE_MAX - 63) return NULL;
-    return aligned_alloc(64, (nbytes + 63) & ~(size_t)63);
+    if (nbytes == 0 || nbytes > SIZE_MAX - 128) return NULL;
+    char *raw = malloc(nbytes + 64 + sizeof(void *));
+    if (!raw) return NULL;
+    uintptr_t p = ((uintptr_t)raw + sizeof(void *) + 63) & ~(uintptr_t)63;
+    memcpy((char *)p - sizeof(void *), &raw, sizeof raw);
+    return (void *)p;
 }
 
-void lm_gemm_free(void *p) { free(p); }
+void lm_gemm_free(void *p) {
+    if (!p) return;
+    void *raw;
+    memcpy(&raw, (char *)p - sizeof(void *), sizeof raw);
+    free(raw);
+}
 
-/* A register-tiled micro-kernel in plain C: the MR x NR accumulators are a local array with
- * compile-time bounds, which GCC and Clang fully unroll into vector registers at -O3 (the j loop
- * becomes SIMD lanes, the i loop separate registers). Per k step it loads MR values of A and NR
- * of B, both packed contiguously, and does MR * NR multiply-adds. */
-#define DEFINE_UKERNEL(NAME, T, MR, NR)                                                          \
-    static void NAME(int64_t kc, const T *restrict a, const T *restrict b, T *restrict c,       \
-                     int64_t ldc, int accumulate) {                                             \
-        T ab[MR][NR];                                                                           \
-        for (int i = 0; i < MR; i++)                                                            \
-            for (int j = 0; j < NR; j++) ab[i][j] = 0;                                          \
-        for (int64_t p = 0; p < kc; p++, a += MR, b += NR)                                      \
-            for (int i = 0; i < MR; i++) {                                                      \
-                T ai = a[i];                                                                    \
-                for (int j = 0; j < NR; j++) ab[i][j] += ai * b[j];                             \
-            }                                                                                   \
-        if (accumulate) {                                                                       \
-            for (int i = 0; i < MR; i++)                                                        \
-                for (int j = 0; j < NR; j++) c[i * ldc + j] += ab[i][j];                        \
-        } else {                                                                                \
-            for (int i = 0; i < MR; i++)                                                        \
-                for (int j = 0; j < NR; j++) c[i * ldc + j] = ab[i][j];                         \
-        }                                                                                       \
-    }
+/* A packed product is split over threads only when each thread gets at least this many flops:
+ * about 50 us of work on one core, well above the cost of handing work to a worker and of
+ * packing a second copy of the shared operand. A skinny product (no packing, bound by reading
+ * B) is split sooner: each thread then streams its own part of B. */
+#define LM_GEMM_FLOPS_PER_THREAD (2.0 * 1024 * 1024)
+#define LM_GEMM_SKINNY_FLOPS_PER_THREAD (64.0 * 1024)
 
-/* Tiles sized for the baseline x86-64 target (16 SSE registers) and similar 128-bit SIMD:
- * accumulators + a row of B + one broadcast value must fit without spilling. */
-DEFINE_UKERNEL(ukernel_ref_f32, float, 4, 8)
-DEFINE_UKERNEL(ukernel_ref_f64, double, 4, 4)
+int lm_gemm_threads(int64_t m, int64_t n, int64_t k, int skinny, int threads) {
+    if (threads <= 1) return 1;
+    double flops = 2.0 * (double)m * (double)n * (double)k;
+    double t = flops / (skinny ? LM_GEMM_SKINNY_FLOPS_PER_THREAD : LM_GEMM_FLOPS_PER_THREAD);
+    if (t < 2) return 1;
+    return t < threads ? (int)t : threads;
+}
+
+/* The integer GEMMs always use the portable kernels (no ISA set has its own). */
 DEFINE_UKERNEL(ukernel_ref_u32, uint32_t, 4, 8)
 DEFINE_UKERNEL(ukernel_ref_u64, uint64_t, 4, 4)
+static const lm_gemm_kernel_u32 gemm_ref_u32 = {
+    .name = "ref-4x8", .mr = 4, .nr = 8, .mc = 128, .kc = 256, .nc = 2048, .small = 16,
+    .ukernel = ukernel_ref_u32,
+};
+static const lm_gemm_kernel_u64 gemm_ref_u64 = {
+    .name = "ref-4x4", .mr = 4, .nr = 4, .mc = 96, .kc = 256, .nc = 1024, .small = 16,
+    .ukernel = ukernel_ref_u64,
+};
 
-/* Blocking: the mc x kc block of A (f32: 128 KiB) stays in L2 while the micro-kernel streams
- * kc x nr slivers of B (8 KiB) from L1; the kc x nc panel of B (2 MiB) is shared by all row
- * blocks from L3. */
-static const lm_gemm_kernel_f32 gemm_ref_f32 = {"ref", 4, 8, 128, 256, 2048, 16, ukernel_ref_f32};
-static const lm_gemm_kernel_f64 gemm_ref_f64 = {"ref", 4, 4, 96, 256, 1024, 16, ukernel_ref_f64};
-static const lm_gemm_kernel_u32 gemm_ref_u32 = {"ref", 4, 8, 128, 256, 2048, 16, ukernel_ref_u32};
-static const lm_gemm_kernel_u64 gemm_ref_u64 = {"ref", 4, 4, 96, 256, 1024, 16, ukernel_ref_u64};
-
-/* The per-ISA choice goes here (see kernels/kernels.h); today every ISA uses the reference. */
-const lm_gemm_kernel_f32 *lm_gemm_select_f32(void) { return &gemm_ref_f32; }
-const lm_gemm_kernel_f64 *lm_gemm_select_f64(void) { return &gemm_ref_f64; }
+const lm_gemm_kernel_f32 *lm_gemm_select_f32(void) {
+    const lm_gemm_kernel_f32 *k = lm_kernels()->gemm_f32;
+    return k ? k : &lm_gemm_ref_f32;
+}
+const lm_gemm_kernel_f64 *lm_gemm_select_f64(void) {
+    const lm_gemm_kernel_f64 *k = lm_kernels()->gemm_f64;
+    return k ? k : &lm_gemm_ref_f64;
+}
 const lm_gemm_kernel_u32 *lm_gemm_select_u32(void) { return &gemm_ref_u32; }
 const lm_gemm_kernel_u64 *lm_gemm_select_u64(void) { return &gemm_ref_u64; }
 
 #define S f32
 #define T float
+#define LM_GEMM_FLOAT
+#define EXP expf
+#define TANH tanhf
+#define ERF erff
 #include "gemm_driver.inc"
 #undef S
 #undef T
+#undef EXP
+#undef TANH
+#undef ERF
 
 #define S f64
 #define T double
+#define EXP exp
+#define TANH tanh
+#define ERF erf
 #include "gemm_driver.inc"
 #undef S
 #undef T
+#undef EXP
+#undef TANH
+#undef ERF
+#undef LM_GEMM_FLOAT
 
 #define S u32
 #define T uint32_t

@@ -11,6 +11,10 @@ typedef void (*lm_f32_binary_fn)(int64_t n, const float *a, const float *b, floa
 typedef struct lm_kernel_table {
     const char *name;
     lm_f32_binary_fn f32_add, f32_sub, f32_mul, f32_div;
+
+    /* ---- GEMM (gemm/gemm.h): micro-kernel, packing, skinny path, epilogue, blocking ---- */
+    const struct lm_gemm_kernel_f32 *gemm_f32;
+    const struct lm_gemm_kernel_f64 *gemm_f64;
 } lm_kernel_table;
 
 extern const lm_kernel_table lm_kernels_ref;
@@ -20,6 +24,10 @@ extern const lm_kernel_table lm_kernels_avx2;
 #ifdef LAMINA_HAVE_AVX512
 extern const lm_kernel_table lm_kernels_avx512;
 #endif
+
+/* ---- GEMM kernel sets (kernels/<isa>/gemm_*.c; the types are in gemm/gemm.h) ---- */
+extern const struct lm_gemm_kernel_f32 lm_gemm_ref_f32, lm_gemm_avx2_f32, lm_gemm_avx512_f32;
+extern const struct lm_gemm_kernel_f64 lm_gemm_ref_f64, lm_gemm_avx2_f64, lm_gemm_avx512_f64;
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);

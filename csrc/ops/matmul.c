@@ -51,35 +51,56 @@ static bool fold_rows(int nbd, const int64_t *bshape, const int64_t *sa, int64_t
     return true;
 }
 
-static size_t workspace(lm_dtype dt, int64_t m, int64_t n, int64_t k, const mat *a,
-                        const mat *b) {
+/* The kernel set of one dtype's GEMM, selected once per call (a concurrent set_isa must not
+ * change the blocking between sizing the scratch and using it). */
+typedef union kern {
+    const lm_gemm_kernel_f32 *f32;
+    const lm_gemm_kernel_f64 *f64;
+    const lm_gemm_kernel_u32 *u32;
+    const lm_gemm_kernel_u64 *u64;
+} kern;
+
+static kern select_kernel(lm_dtype dt) {
+    kern k;
     switch (dt) {
-    case LM_FLOAT32: return lm_gemm_workspace_f32(m, n, k, a->rs, a->cs, b->rs, b->cs);
-    case LM_FLOAT64: return lm_gemm_workspace_f64(m, n, k, a->rs, a->cs, b->rs, b->cs);
-    case LM_INT32: return lm_gemm_workspace_u32(m, n, k, a->rs, a->cs, b->rs, b->cs);
-    default: return lm_gemm_workspace_u64(m, n, k, a->rs, a->cs, b->rs, b->cs);
+    case LM_FLOAT32: k.f32 = lm_gemm_select_f32(); break;
+    case LM_FLOAT64: k.f64 = lm_gemm_select_f64(); break;
+    case LM_INT32: k.u32 = lm_gemm_select_u32(); break;
+    default: k.u64 = lm_gemm_select_u64(); break;
+    }
+    return k;
+}
+
+static size_t workspace(lm_dtype dt, kern kr, int64_t m, int64_t n, int64_t k, const mat *a,
+                        const mat *b, int threads) {
+    switch (dt) {
+    case LM_FLOAT32: return lm_gemm_workspace_f32(kr.f32, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
+    case LM_FLOAT64: return lm_gemm_workspace_f64(kr.f64, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
+    case LM_INT32: return lm_gemm_workspace_u32(kr.u32, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
+    default: return lm_gemm_workspace_u64(kr.u64, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
     }
 }
 
 /* C (row-major, row stride n) = A * B in the compute dtype. */
-static void gemm(lm_dtype dt, int64_t m, int64_t n, int64_t k, const char *a, int64_t rsa,
-                 int64_t csa, const char *b, int64_t rsb, int64_t csb, char *c, void *work) {
+static void gemm(lm_dtype dt, kern kr, int64_t m, int64_t n, int64_t k, const char *a,
+                 int64_t rsa, int64_t csa, const char *b, int64_t rsb, int64_t csb, char *c,
+                 void *work, int threads) {
     switch (dt) {
     case LM_FLOAT32:
-        lm_gemm_f32_ws(m, n, k, (const float *)a, rsa, csa, (const float *)b, rsb, csb,
-                       (float *)c, n, 1, work);
+        lm_gemm_f32_ws(kr.f32, m, n, k, (const float *)a, rsa, csa, (const float *)b, rsb, csb,
+                       (float *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
         return;
     case LM_FLOAT64:
-        lm_gemm_f64_ws(m, n, k, (const double *)a, rsa, csa, (const double *)b, rsb, csb,
-                       (double *)c, n, 1, work);
+        lm_gemm_f64_ws(kr.f64, m, n, k, (const double *)a, rsa, csa, (const double *)b, rsb,
+                       csb, (double *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
         return;
     case LM_INT32:  /* int32_t and uint32_t may alias; unsigned products wrap */
-        lm_gemm_u32_ws(m, n, k, (const uint32_t *)a, rsa, csa, (const uint32_t *)b, rsb, csb,
-                       (uint32_t *)c, n, 1, work);
+        lm_gemm_u32_ws(kr.u32, m, n, k, (const uint32_t *)a, rsa, csa, (const uint32_t *)b, rsb,
+                       csb, (uint32_t *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
         return;
     default:
-        lm_gemm_u64_ws(m, n, k, (const uint64_t *)a, rsa, csa, (const uint64_t *)b, rsb, csb,
-                       (uint64_t *)c, n, 1, work);
+        lm_gemm_u64_ws(kr.u64, m, n, k, (const uint64_t *)a, rsa, csa, (const uint64_t *)b, rsb,
+                       csb, (uint64_t *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
         return;
     }
 }
@@ -115,7 +136,9 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
         nbatch = 1;
     }
 
-    size_t bytes = workspace(dt, M, N, K, &A, &B);
+    kern kr = select_kernel(dt);
+    int threads = lm_get_num_threads();
+    size_t bytes = workspace(dt, kr, M, N, K, &A, &B, threads);
     void *work = NULL;
     if (bytes && !(work = lm_gemm_alloc(bytes))) {
         lm_release(c);
@@ -126,8 +149,8 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
     int64_t offa = 0, offb = 0;  /* elements */
     char *cp = c->data;
     for (int64_t t = 0; t < nbatch; t++) {
-        gemm(dt, M, N, K, a->data + offa * (int64_t)isz, A.rs, A.cs,
-             b->data + offb * (int64_t)isz, B.rs, B.cs, cp, work);
+        gemm(dt, kr, M, N, K, a->data + offa * (int64_t)isz, A.rs, A.cs,
+             b->data + offb * (int64_t)isz, B.rs, B.cs, cp, work, threads);
         cp += M * N * (int64_t)isz;
         for (int d = nbd - 1; d >= 0; d--) {  /* next batch index, odometer style */
             offa += sa[d];
@@ -187,6 +210,131 @@ lm_status lm_matmul(const lm_tensor *a, const lm_tensor *b, int transpose_a, int
         !(st = compute(wa, wb, transpose_a, transpose_b, nbd, bshape, &res)))
         st = lm_cast(res, a->dtype, out);
     lm_release(wa);
+    lm_release(wb);
+    lm_release(res);
+    return st;
+}
+
+/* ---- lm_dense: act(x @ w + bias) ------------------------------------------------------------ */
+
+/* x (..., K) as an M x K matrix without copying when its leading dimensions fold into one row
+ * stride; otherwise a contiguous copy. On success rows, rs and cs describe it and xc holds the
+ * tensor to read (x itself, retained, or the copy). */
+static lm_status dense_rows(const lm_tensor *x, lm_tensor **xc, int64_t *rows, int64_t *rs,
+                            int64_t *cs) {
+    int n = x->ndim;
+    *cs = x->strides[n - 1];
+    if (n == 1) {
+        *rows = 1;
+        *rs = x->shape[0];
+        *xc = lm_retain((lm_tensor *)x);
+        return LM_OK;
+    }
+    if (fold_rows(n - 2, x->shape, x->strides, x->shape[n - 2], x->strides[n - 2], rows, rs)) {
+        *xc = lm_retain((lm_tensor *)x);
+        return LM_OK;
+    }
+    lm_status st = lm_contiguous(x, xc);
+    if (st) return st;
+    *rows = x->numel / x->shape[n - 1];
+    *rs = x->shape[n - 1];
+    *cs = 1;
+    return LM_OK;
+}
+
+/* The float32 / float64 computation; every operand already of dtype dt. */
+static lm_status dense_compute(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias,
+                               lm_act act, lm_tensor **out) {
+    lm_dtype dt = x->dtype;
+    int64_t K = w->shape[0], N = w->shape[1];
+    int64_t shape[LM_MAX_NDIM];
+    for (int d = 0; d < x->ndim - 1; d++) shape[d] = x->shape[d];
+    shape[x->ndim - 1] = N;
+    lm_tensor *res = NULL, *xc = NULL, *bc = NULL;
+    lm_status st = lm_empty(dt, x->ndim, shape, &res);
+    if (st) return st;
+    if (res->numel == 0) {
+        *out = res;
+        return LM_OK;
+    }
+    int64_t M, rsa, csa;
+    void *work = NULL;
+    if ((st = dense_rows(x, &xc, &M, &rsa, &csa))) goto fail;
+    if (bias && (st = lm_contiguous(bias, &bc))) goto fail;
+    int threads = lm_get_num_threads();
+    if (dt == LM_FLOAT32) {
+        const lm_gemm_kernel_f32 *kr = lm_gemm_select_f32();
+        size_t bytes = lm_gemm_workspace_f32(kr, M, N, K, rsa, csa, w->strides[0],
+                                             w->strides[1], threads);
+        if (bytes && !(work = lm_gemm_alloc(bytes))) goto nomem;
+        lm_gemm_f32_ws(kr, M, N, K, (const float *)xc->data, rsa, csa, (const float *)w->data,
+                       w->strides[0], w->strides[1], (float *)res->data, N, 1,
+                       bc ? (const float *)bc->data : NULL, act, work, threads);
+    } else {
+        const lm_gemm_kernel_f64 *kr = lm_gemm_select_f64();
+        size_t bytes = lm_gemm_workspace_f64(kr, M, N, K, rsa, csa, w->strides[0],
+                                             w->strides[1], threads);
+        if (bytes && !(work = lm_gemm_alloc(bytes))) goto nomem;
+        lm_gemm_f64_ws(kr, M, N, K, (const double *)xc->data, rsa, csa,
+                       (const double *)w->data, w->strides[0], w->strides[1],
+                       (double *)res->data, N, 1, bc ? (const double *)bc->data : NULL, act, work,
+                       threads);
+    }
+    lm_gemm_free(work);
+    lm_release(xc);
+    lm_release(bc);
+    *out = res;
+    return LM_OK;
+nomem:
+    st = lm_fail(LM_ENOMEM, "dense: cannot allocate packing scratch for %s @ %s", LM_SHAPE(x),
+                 LM_SHAPE(w));
+fail:
+    lm_release(res);
+    lm_release(xc);
+    lm_release(bc);
+    return st;
+}
+
+lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
+                   lm_tensor **out) {
+    *out = NULL;
+    lm_status st;
+    if ((st = lm_check_tensor("dense", x)) || (st = lm_check_tensor("dense", w)) ||
+        (bias && (st = lm_check_tensor("dense", bias))))
+        return st;
+    if ((int)act < 0 || act >= LM_NACT)
+        return lm_fail(LM_EVALUE,
+                       "dense: activation %d is not one of none, relu, sigmoid, tanh, gelu",
+                       (int)act);
+    if (x->ndim < 1)
+        return lm_fail(LM_EVALUE, "dense: x needs rank >= 1 (features on the last axis), got "
+                                  "shape %s", LM_SHAPE(x));
+    if (w->ndim != 2)
+        return lm_fail(LM_EVALUE, "dense: w must be a matrix (in_features, units), got shape %s",
+                       LM_SHAPE(w));
+    if (x->dtype != w->dtype || (bias && bias->dtype != x->dtype))
+        return lm_fail(LM_ETYPE, "dense: x, w and bias must have one dtype, got %s, %s and %s",
+                       LM_DT(x), LM_DT(w), bias ? LM_DT(bias) : "no bias");
+    if (!lm_dtype_is_float(x->dtype))
+        return lm_fail(LM_ETYPE, "dense: float dtypes only (float16, bfloat16, float32, "
+                                 "float64), got %s", LM_DT(x));
+    int64_t K = x->shape[x->ndim - 1];
+    if (w->shape[0] != K)
+        return lm_fail(LM_EVALUE, "dense: x has %lld features on its last axis (shape %s) but w "
+                                  "has %lld rows (shape %s)",
+                       (long long)K, LM_SHAPE(x), (long long)w->shape[0], LM_SHAPE(w));
+    if (bias && (bias->ndim != 1 || bias->shape[0] != w->shape[1]))
+        return lm_fail(LM_EVALUE, "dense: bias must have shape (%lld,) to match w %s, got %s",
+                       (long long)w->shape[1], LM_SHAPE(w), LM_SHAPE(bias));
+    if (!lm_is_half(x->dtype)) return dense_compute(x, w, bias, act, out);
+
+    /* float16 / bfloat16: the product, bias and activation in float32, rounded once */
+    lm_tensor *wx = NULL, *ww = NULL, *wb = NULL, *res = NULL;
+    if (!(st = lm_widen(x, &wx)) && !(st = lm_widen(w, &ww)) && !(bias && (st = lm_widen(bias, &wb))) &&
+        !(st = dense_compute(wx, ww, wb, act, &res)))
+        st = lm_cast(res, x->dtype, out);
+    lm_release(wx);
+    lm_release(ww);
     lm_release(wb);
     lm_release(res);
     return st;

@@ -27,6 +27,7 @@ from lamina._core import (
     # runtime
     version, isa, isa_available, set_isa, get_num_threads, set_num_threads,
 )
+from lamina._core import dense  # act(x @ w + bias), fused
 from lamina.tensor_shape import TensorShape
 from lamina import config, dtypes, errors, math, nn, linalg, random
 

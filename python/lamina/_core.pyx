@@ -1223,6 +1223,7 @@ include "_ops_reduce.pxi"
 include "_ops_shape.pxi"
 include "_ops_linalg.pxi"
 include "_ops_create.pxi"
+include "_ops_dense.pxi"
 
 # ================================================================================================
 # runtime facts

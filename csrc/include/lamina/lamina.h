@@ -225,6 +225,20 @@ const char *lm_isa_available(void); /* comma-separated list the CPU supports, be
 /* Force a kernel set ("ref", "avx2", "avx512"); LM_EVALUE if unknown or unsupported here. */
 lm_status lm_set_isa(const char *name);
 
+/* ---- fused dense layer ------------------------------------------------------------------------ */
+/* Activations lm_dense fuses into its GEMM. GELU is the exact one, x * Phi(x) (erf), as
+ * tf.nn.gelu(approximate=False) and Keras's "gelu". */
+typedef enum lm_act {
+    LM_ACT_NONE = 0, LM_ACT_RELU = 1, LM_ACT_SIGMOID = 2, LM_ACT_TANH = 3, LM_ACT_GELU = 4,
+    LM_NACT
+} lm_act;
+/* act(x @ w + bias), the Dense layer's forward pass in one pass over the output: x (..., K) of
+ * rank >= 1, w (K, N), bias (N,) or NULL, one float dtype for all (float16 / bfloat16 compute in
+ * float32). The result has shape x.shape[:-1] + (N,). Bias and activation are applied to each
+ * tile of the product while it is still in cache. */
+lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
+                   lm_tensor **out);
+
 #ifdef __cplusplus
 }
 #endif
