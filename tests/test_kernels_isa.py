@@ -47,7 +47,8 @@ def test_every_isa_gives_the_ref_answer_on_a_model(rng):
         for name in tf.isa_available():
             tf.set_isa(name)
             for g, r in zip(model(), ref):
-                np.testing.assert_allclose(g.numpy(), r, rtol=2e-6, atol=1e-6, err_msg=name)
+                # FMA and blocking change float32 rounding (K=77 terms): not bit-equal, close
+                np.testing.assert_allclose(g.numpy(), r, rtol=1e-4, atol=2e-5, err_msg=name)
     finally:
         tf.set_isa(before)
 
