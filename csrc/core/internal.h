@@ -38,6 +38,9 @@ lm_storage *lm_storage_external(void *data, size_t nbytes, void (*deleter)(void 
 void lm_storage_retain(lm_storage *s);
 void lm_storage_release(lm_storage *s);
 
+/* True when no other non-trivial dim of x is denser (smaller |stride|) than `axis`. */
+bool lm_axis_is_densest(const lm_tensor *x, int axis);
+
 /* Recompute numel and the contiguity flag after shape/strides changed. */
 void lm_tensor_refresh(lm_tensor *t);
 

@@ -73,15 +73,23 @@ static void run_rows(const nest *L, int64_t r0, int64_t r1) {
     }
 }
 
+/* Coalesce and attach the loop; returns the number of outer rows, 0 for an empty space. */
+static int64_t prepare(nest *L, int ndim, const int64_t *shape, int nargs, char *const *base,
+                       const int64_t *const *strides, const size_t *size, lm_loop_fn loop,
+                       void *ctx) {
+    if (!coalesce(L, ndim, shape, nargs, base, strides, size)) return 0;
+    L->loop = loop;
+    L->ctx = ctx;
+    int64_t rows = 1;
+    for (int d = 0; d < L->m - 1; d++) rows *= L->dims[d];
+    return rows;
+}
+
 void lm_iterate(int ndim, const int64_t *shape, int nargs, char *const *base,
                 const int64_t *const *strides, const size_t *size, lm_loop_fn loop, void *ctx) {
     nest L;
-    if (!coalesce(&L, ndim, shape, nargs, base, strides, size)) return;
-    L.loop = loop;
-    L.ctx = ctx;
-    int64_t rows = 1;
-    for (int d = 0; d < L.m - 1; d++) rows *= L.dims[d];
-    run_rows(&L, 0, rows);
+    int64_t rows = prepare(&L, ndim, shape, nargs, base, strides, size, loop, ctx);
+    if (rows) run_rows(&L, 0, rows);
 }
 
 /* ---- the parallel form: outer rows, or pieces of one long run, split over the pool ---------- */
@@ -92,11 +100,8 @@ static void par_rows(void *ctx, int64_t r0, int64_t r1) { run_rows((const nest *
 void lm_iterate_par(int ndim, const int64_t *shape, int nargs, char *const *base,
                     const int64_t *const *strides, const size_t *size, lm_loop_fn loop, void *ctx) {
     nest L;
-    if (!coalesce(&L, ndim, shape, nargs, base, strides, size)) return;
-    L.loop = loop;
-    L.ctx = ctx;
-    int64_t rows = 1;
-    for (int d = 0; d < L.m - 1; d++) rows *= L.dims[d];
+    int64_t rows = prepare(&L, ndim, shape, nargs, base, strides, size, loop, ctx);
+    if (!rows) return;
     int64_t total = rows * L.dims[L.m - 1];
     if (total < LM_PAR_MIN_ELEMS) {
         run_rows(&L, 0, rows);

@@ -293,3 +293,13 @@ static lm_status item_as(const lm_tensor *x, lm_dtype dt, void *v) {
 }
 lm_status lm_item_f64(const lm_tensor *x, double *v) { return item_as(x, LM_FLOAT64, v); }
 lm_status lm_item_i64(const lm_tensor *x, int64_t *v) { return item_as(x, LM_INT64, v); }
+
+bool lm_axis_is_densest(const lm_tensor *x, int axis) {
+    int64_t sa = x->strides[axis] < 0 ? -x->strides[axis] : x->strides[axis];
+    for (int d = 0; d < x->ndim; d++) {
+        if (d == axis || x->shape[d] == 1) continue;
+        int64_t s = x->strides[d] < 0 ? -x->strides[d] : x->strides[d];
+        if (s < sa) return false;
+    }
+    return true;
+}

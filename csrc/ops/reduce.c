@@ -443,16 +443,6 @@ static const lm_loop_fn ARG_SLICE[2][LM_NDTYPE] = {
     {amax_b8_slice, amax_i32_slice, amax_i64_slice, NULL, NULL, amax_f32_slice, amax_f64_slice},
 };
 
-/* True when no other non-trivial dim of x is denser than `axis`. */
-static bool axis_is_densest(const lm_tensor *x, int axis) {
-    int64_t sa = x->strides[axis] < 0 ? -x->strides[axis] : x->strides[axis];
-    for (int d = 0; d < x->ndim; d++) {
-        if (d == axis || x->shape[d] == 1) continue;
-        int64_t s = x->strides[d] < 0 ? -x->strides[d] : x->strides[d];
-        if (s < sa) return false;
-    }
-    return true;
-}
 
 lm_status lm_argreduce(int is_max, const lm_tensor *x, int64_t axis, lm_dtype out_dtype,
                        lm_tensor **out) {
@@ -484,7 +474,7 @@ lm_status lm_argreduce(int is_max, const lm_tensor *x, int64_t axis, lm_dtype ou
     if (idx->numel > 0) {
         size_t wsz = lm_dtype_size(w->dtype);
         arg_ctx c = {len, w->strides[a] * (int64_t)wsz, 0};
-        if (axis_is_densest(w, a)) {
+        if (lm_axis_is_densest(w, a)) {
             char *base[2] = {idx->data, w->data};
             const int64_t *strides[2] = {idx->strides, xs};
             size_t size[2] = {8, wsz};

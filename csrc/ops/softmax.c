@@ -166,15 +166,6 @@ typedef struct {
 SM_KERNELS(sm_f32, float, sm_expf, lm__red_max_f32, lm__red_sum_f32)
 SM_KERNELS(sm_f64, double, exp, lm__red_max_f64, lm__red_sum_f64)
 
-static bool axis_is_densest(const lm_tensor *x, int axis) {
-    int64_t sa = x->strides[axis] < 0 ? -x->strides[axis] : x->strides[axis];
-    for (int d = 0; d < x->ndim; d++) {
-        if (d == axis || x->shape[d] == 1) continue;
-        int64_t s = x->strides[d] < 0 ? -x->strides[d] : x->strides[d];
-        if (s < sa) return false;
-    }
-    return true;
-}
 
 /* The slice strategy: three passes over the axis with per-output max and sum buffers. */
 static lm_status softmax_slices(const lm_tensor *w, lm_tensor *res, sm_ctx *c, int ond,
@@ -249,7 +240,7 @@ lm_status lm_softmax(const lm_tensor *x, int64_t axis, int want_log, lm_tensor *
         size_t isz = lm_dtype_size(w->dtype);
         sm_ctx c = {w->shape[a], w->strides[a] * (int64_t)isz, res->strides[a] * (int64_t)isz,
                     want_log != 0};
-        if (axis_is_densest(w, a)) {
+        if (lm_axis_is_densest(w, a)) {
             char *base[2] = {res->data, w->data};
             const int64_t *strides[2] = {os, xs};
             size_t size[2] = {isz, isz};
