@@ -563,3 +563,15 @@ def test_no_leaks(rng):
     before = (tf._core.live_storages(), tf._core.live_bytes())
     work()
     assert (tf._core.live_storages(), tf._core.live_bytes()) == before
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+def test_big_full_reductions_split_in_blocks_match_numpy(dtype):
+    rng = np.random.default_rng(5)
+    a = (rng.standard_normal(3_000_017) * 50).astype(dtype)
+    t = tf.constant(a)
+    np.testing.assert_allclose(tf.reduce_sum(t).numpy(), a.sum(dtype=np.float64 if dtype[0] == "f" else a.dtype),
+                               rtol=1e-6 if dtype == "float32" else 1e-12)
+    assert tf.reduce_max(t).numpy() == a.max() and tf.reduce_min(t).numpy() == a.min()
+    np.testing.assert_allclose(tf.reduce_mean(t).numpy(), a.mean() if dtype[0] == "f" else int(a.sum()) // len(a) if a.sum() >= 0 else -((-int(a.sum())) // len(a)), rtol=1e-6)
+    assert tf.reduce_any(tf.constant(a > 199)).numpy() == (a > 199).any()

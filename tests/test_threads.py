@@ -27,7 +27,9 @@ def big_work(seed=0):
     flat = tf.constant(rng.standard_normal(1_000_003))  # one ragged run
     t32 = tf.cast(t, tf.float32)
     return [t32, tf.cast(flat, tf.float16), tf.cast(tf.cast(flat, tf.float32), tf.float64),
-            tf.matmul(t32[:200], t32[:200], transpose_b=True), tf.tanh(flat) * 2.0 + flat]
+            tf.matmul(t32[:200], t32[:200], transpose_b=True), tf.tanh(flat) * 2.0 + flat,
+            tf.reduce_sum(flat), tf.reduce_mean(tf.cast(flat, tf.float32)), tf.reduce_max(flat),
+            tf.reduce_sum(tf.cast(flat * 100.0, tf.int32))]
 
 
 def test_results_do_not_depend_on_thread_count():

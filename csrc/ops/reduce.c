@@ -311,6 +311,48 @@ static void run_reduction(lm_loop_fn fn, const lm_tensor *x, const bool *reduced
     lm_iterate(nd, shape, 2, base, strides, size, fn, NULL);
 }
 
+/* ---- big reductions of everything: fixed blocks over the thread pool ------------------------
+ * The input is cut into blocks of PAR_RED_BLOCK elements whatever the thread count; each block
+ * is reduced into its own accumulator (in parallel), then the partials are reduced in order. The
+ * result is therefore the same for every thread count. */
+#define PAR_RED_MIN ((int64_t)1 << 20)
+#define PAR_RED_BLOCK ((int64_t)1 << 18)
+
+typedef struct {
+    lm_loop_fn fn;
+    const char *x;
+    size_t isz, asz;
+    int64_t n;
+    char *partials;
+} red_blocks;
+
+static void red_block_range(void *vctx, int64_t b0, int64_t b1) {
+    const red_blocks *c = (const red_blocks *)vctx;
+    for (int64_t b = b0; b < b1; b++) {
+        int64_t lo = b * PAR_RED_BLOCK, len = c->n - lo < PAR_RED_BLOCK ? c->n - lo : PAR_RED_BLOCK;
+        char *p[2] = {c->partials + b * (int64_t)c->asz, (char *)c->x + lo * (int64_t)c->isz};
+        const int64_t step[2] = {0, (int64_t)c->isz};
+        c->fn(len, p, step, NULL);
+    }
+}
+
+static lm_status reduce_all_blocked(lm_redop op, const lm_tensor *w, lm_tensor *acc) {
+    int64_t nblocks = (w->numel + PAR_RED_BLOCK - 1) / PAR_RED_BLOCK;
+    lm_tensor *part;
+    lm_status st = lm_empty(acc->dtype, 1, &nblocks, &part);
+    if (st) return st;
+    fill_identity(op, part);
+    red_blocks c = {kernel_for(op, w->dtype), w->data, lm_dtype_size(w->dtype),
+                    lm_dtype_size(acc->dtype), w->numel, part->data};
+    lm_parallel_for(nblocks, 1, red_block_range, &c);
+    /* Combine the partials (already of the accumulator type) into acc, in order. */
+    char *p[2] = {acc->data, part->data};
+    const int64_t step[2] = {0, (int64_t)lm_dtype_size(acc->dtype)};
+    kernel_for(op == LM_RMEAN ? LM_RSUM : op, acc->dtype)(nblocks, p, step, NULL);
+    lm_release(part);
+    return LM_OK;
+}
+
 lm_status lm_reduce(lm_redop op, const lm_tensor *x, int naxes, const int64_t *axes, int keepdims,
                     lm_tensor **out) {
     *out = NULL;
@@ -353,7 +395,11 @@ lm_status lm_reduce(lm_redop op, const lm_tensor *x, int naxes, const int64_t *a
     lm_dtype adt = acc_dtype(op, cdt);
     if ((st = lm_empty(adt, ond, oshape, &acc))) goto done;
     fill_identity(op, acc);
-    run_reduction(kernel_for(op, cdt), w, reduced, acc);
+    if (acc->numel == 1 && lm_is_contiguous(w) && w->numel >= PAR_RED_MIN)
+        st = reduce_all_blocked(op, w, acc);
+    else
+        run_reduction(kernel_for(op, cdt), w, reduced, acc);
+    if (st) goto done;
     if (op == LM_RMEAN) finish_mean(acc, count);
     /* acc -> the input's dtype: narrows double to float32/half and uint64 sums to int32, keeping
      * the low bits (wrapping as NumPy and TF do). */
