@@ -203,6 +203,37 @@ def test_results_do_not_depend_on_thread_count(isa, rng, dtype):
                 np.testing.assert_array_equal(got.numpy(), ref, err_msg=f"{(m, n, k)} {threads}")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batched_products_over_threads(isa, rng, dtype):
+    """Batches of small products go to the threads one product each (scratch per thread): the
+    same bits for every thread count, broadcast and strided batches included."""
+    cases = [((64, 20, 30), (64, 30, 25)), ((7, 1, 33, 9), (1, 5, 9, 40)),
+             ((3, 4, 16, 70), (70, 8)), ((200, 3, 5), (200, 5, 3))]
+    for sa, sb in cases:
+        a = rng.uniform(-1, 1, sa).astype(NP[dtype])
+        b = rng.uniform(-1, 1, sb).astype(NP[dtype])
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        k = sa[-1]
+        tol = 2 * (k + 2) * EPS[dtype] * np.matmul(np.abs(a).astype(np.float64),
+                                                    np.abs(b).astype(np.float64))
+        x = tf.constant(a)
+        y = views_nd(b)
+        ref = None
+        for threads in (1, 2, 3):
+            tf.set_num_threads(threads)
+            got = tf.matmul(x, y).numpy()
+            if ref is None:
+                ref = got
+                assert got.shape == want.shape
+                assert (np.abs(got.astype(np.float64) - want) <= tol).all(), (sa, sb)
+            np.testing.assert_array_equal(got, ref, err_msg=f"{sa} @ {sb}, {threads} threads")
+
+
+def views_nd(x):
+    """A non-contiguous lamina view of x (any rank): the last two axes stored transposed."""
+    return tf.from_dlpack(np.ascontiguousarray(np.swapaxes(x, -1, -2)).swapaxes(-1, -2))
+
+
 # ---- each ISA against the portable kernels ------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
