@@ -21,8 +21,8 @@ NP = {"float32": np.float32, "float64": np.float64}
 BLOCKING = {
     ("ref", "float32"): dict(mr=4, nr=8, mc=128, kc=256, nc=2048, small=16, direct=0),
     ("ref", "float64"): dict(mr=4, nr=4, mc=96, kc=256, nc=1024, small=16, direct=0),
-    ("avx2", "float32"): dict(mr=6, nr=16, mc=144, kc=256, nc=4080, small=8, direct=64),
-    ("avx2", "float64"): dict(mr=6, nr=8, mc=72, kc=256, nc=4080, small=8, direct=64),
+    ("avx2", "float32"): dict(mr=6, nr=16, mc=144, kc=320, nc=4080, small=8, direct=64),
+    ("avx2", "float64"): dict(mr=6, nr=8, mc=72, kc=320, nc=4080, small=8, direct=64),
 }
 BLOCKING[("avx512", "float32")] = BLOCKING[("avx2", "float32")]
 BLOCKING[("avx512", "float64")] = BLOCKING[("avx2", "float64")]
