@@ -69,15 +69,19 @@ def operands(rng, m, n, k, dtype):
 # ---- every small size --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("k", [1, 2, 5, 16, 33, 70])
-def test_every_m_and_n(isa, rng, dtype, k):
-    """All M x N in 1..70 for a few K: skinny paths (M or N <= small), every edge tile of the
-    packed path. Expected values come from one float64 product of the largest operands."""
+@pytest.mark.parametrize("k,layout_b", [(1, "contiguous"), (2, "contiguous"), (5, "contiguous"),
+                                        (16, "contiguous"), (33, "contiguous"),
+                                        (70, "contiguous"), (5, "transposed"),
+                                        (33, "transposed")])
+def test_every_m_and_n(isa, rng, dtype, k, layout_b):
+    """All M x N in 1..70 for a few K: skinny paths (M or N <= small; with B transposed, the dot
+    products), every edge tile of the packed path. Expected values come from one float64
+    product of the largest operands."""
     big_a, big_b = operands(rng, 70, 70, k, dtype)
     a64, b64 = big_a.astype(np.float64), big_b.astype(np.float64)
     want = a64 @ b64
     tol = bound(a64, b64, dtype)
-    ta, tb = tf.constant(big_a), tf.constant(big_b)
+    ta, tb = tf.constant(big_a), views(big_b, layout_b)
     for m in range(1, 71):
         for n in range(1, 71):
             got = tf.matmul(ta[:m], tb[:, :n]).numpy()
