@@ -10,8 +10,9 @@
  *   lamina_bench [options] binary OP N           OP: add sub mul div maximum
  *   lamina_bench [options] reduce OP N           OP: sum max min mean
  * options: --threads T  --isa ref|avx2|avx512  --f64  --ta  --tb (transposed operands)
- *          --mc X --kc Y --nc Z (blocking override)  --direct D (read row-major B in place
- *          for blocks of up to D rows, unless its rows are 4 KiB-multiples apart; 0: pack)  --reps R (median of R, default 7)
+ *          --mc X --kc Y --nc Z (blocking override)  --reps R (median of R, default 7)
+ *          --direct D (blocks of up to D rows read a row-major B in place, unless its rows are
+ *          a multiple of 128 bytes apart; 0: always pack)
  *
  * Build: cmake -S . -B build/bench -DLAMINA_BENCH=ON -G Ninja && cmake --build build/bench
  */

@@ -121,10 +121,11 @@ def edge_shapes(isa, dtype):
         shapes.add((mr * 3, nr * 2, 2 * kc + d))
         if direct:
             shapes.add((direct + d, 100, 30))             # B read in place <-> packed
-    # B rows 4 KiB apart (never read in place) and not
+    # B rows a multiple of 128 bytes apart (never read in place) and not
     itemsize = 4 if dtype == "float32" else 8
-    shapes.add((small + 5, 4096 // itemsize, 50))
-    shapes.add((small + 5, 4096 // itemsize + 3, 50))
+    shapes.add((small + 5, 2048 // itemsize, 50))
+    shapes.add((small + 5, 128 // itemsize, 50))
+    shapes.add((small + 5, 2048 // itemsize + 3, 50))
     return sorted(shapes)
 
 
