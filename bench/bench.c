@@ -3,15 +3,16 @@
  * loop in the same run (machines are shared: compare figures from one run only).
  *
  *   lamina_bench [options] suite                 the issue's goal shapes (default)
- *   lamina_bench [options] peak                  FMA peak, 1 core and --threads cores
+ *   lamina_bench [options] peak                  FMA peak and triad bandwidth, 1 and T threads
  *   lamina_bench [options] gemm M N K            one product (f32 unless --f64)
  *   lamina_bench [options] sweep M N K           MC x KC x NC blocking grid for the active ISA
  *   lamina_bench [options] unary OP N            OP: exp log tanh sigmoid relu erf neg sqrt
  *   lamina_bench [options] binary OP N           OP: add sub mul div maximum
  *   lamina_bench [options] reduce OP N           OP: sum max min mean
  * options: --threads T  --isa ref|avx2|avx512  --f64  --ta  --tb (transposed operands)
- *          --mc X --kc Y --nc Z (blocking override)  --direct D (read row-major B in place
- *          for blocks of up to D rows; 0: always pack)  --reps R (median of R, default 7)
+ *          --mc X --kc Y --nc Z (blocking override)  --reps R (median of R, default 7)
+ *          --direct D (blocks of up to D rows read a row-major B in place, unless its rows are
+ *          a multiple of 128 bytes apart; 0: always pack)
  *
  * Build: cmake -S . -B build/bench -DLAMINA_BENCH=ON -G Ninja && cmake --build build/bench
  */
@@ -145,6 +146,39 @@ static double peak_gflops(int threads) {
     return cache[g_wide][threads] = flops / t * 1e-9;
 }
 
+/* ---- memory bandwidth: a STREAM triad over arrays well beyond the caches ---------------------- */
+
+#define TRIAD_N (8 << 20) /* floats per array: 3 x 32 MiB */
+typedef struct triad_ctx { float *a, *b, *c; } triad_ctx;
+
+static void triad_part(void *ctx, int64_t begin, int64_t end) {
+    triad_ctx *t = ctx;
+    for (int64_t i = begin; i < end; i++) t->a[i] = t->b[i] + 3.0f * t->c[i];
+}
+
+static void triad_call(void *p) { lm_parallel_for(TRIAD_N, TRIAD_N / 256, triad_part, p); }
+
+/* GB/s of a triad (12 bytes per element: two reads, one write) on `threads` threads. */
+static double bandwidth_gbs(int threads) {
+    static double cache[257];
+    if (threads > 256) threads = 256;
+    if (cache[threads] > 0) return cache[threads];
+    triad_ctx t = {lm_gemm_alloc(TRIAD_N * 4), lm_gemm_alloc(TRIAD_N * 4),
+                   lm_gemm_alloc(TRIAD_N * 4)};
+    double r = NAN;
+    if (t.a && t.b && t.c) {
+        for (int64_t i = 0; i < TRIAD_N; i++) t.a[i] = 0, t.b[i] = 1, t.c[i] = 2;
+        int saved = lm_get_num_threads();
+        lm_set_num_threads(threads);
+        r = cache[threads] = 12.0 * TRIAD_N / time_it(triad_call, &t) * 1e-9;
+        lm_set_num_threads(saved);
+    }
+    lm_gemm_free(t.a);
+    lm_gemm_free(t.b);
+    lm_gemm_free(t.c);
+    return r;
+}
+
 static int threads_now(void) { return opt.threads > 0 ? opt.threads : lm_get_num_threads(); }
 
 /* ---- GEMM ------------------------------------------------------------------------------------- */
@@ -254,14 +288,15 @@ typedef struct op_ctx {
     int kind;  /* 0 unary, 1 binary, 2 reduce */
     int op;
     lm_tensor *x, *y;
+    lm_status st;
 } op_ctx;
 
 static void op_call(void *p) {
     op_ctx *o = p;
     lm_tensor *out = NULL;
-    if (o->kind == 0) lm_unary((lm_unop)o->op, o->x, &out);
-    else if (o->kind == 1) lm_binary((lm_binop)o->op, o->x, o->y, &out);
-    else lm_reduce((lm_redop)o->op, o->x, -1, NULL, 0, &out);
+    if (o->kind == 0) o->st = lm_unary((lm_unop)o->op, o->x, &out);
+    else if (o->kind == 1) o->st = lm_binary((lm_binop)o->op, o->x, o->y, &out);
+    else o->st = lm_reduce((lm_redop)o->op, o->x, -1, NULL, 0, &out);
     lm_release(out);
 }
 
@@ -287,7 +322,7 @@ static lm_tensor *filled(int64_t n, double lo, double hi) {
 }
 
 static void report_op(int kind, const char *name, int64_t n) {
-    op_ctx o = {kind, -1, NULL, NULL};
+    op_ctx o = {kind, -1, NULL, NULL, LM_OK};
     if (kind == 0) o.op = lookup(name, UN_NAMES, UN_CODES, 8);
     else if (kind == 1) o.op = lookup(name, BIN_NAMES, BIN_CODES, 5);
     else o.op = lookup(name, RED_NAMES, RED_CODES, 4);
@@ -304,12 +339,28 @@ static void report_op(int kind, const char *name, int64_t n) {
     }
     int th = threads_now(), saved = lm_get_num_threads();
     lm_set_num_threads(th);
-    double t = time_it(op_call, &o);
+    op_call(&o);
+    double t = o.st ? 0 : time_it(op_call, &o);
     lm_set_num_threads(saved);
+    if (o.st) {
+        printf("%-7s %-8s n %10lld  %s\n", kind == 0 ? "unary" : kind == 1 ? "binary" : "reduce",
+               name, (long long)n, lm_last_error());
+        lm_release(o.x);
+        lm_release(o.y);
+        return;
+    }
     double bytes = (double)n * 4 * (kind == 0 ? 2 : kind == 1 ? 3 : 1);
-    printf("%-7s %-8s n %10lld  threads %d  %10.2f us  %7.2f GB/s  %7.3f Gelem/s\n",
-           kind == 0 ? "unary" : kind == 1 ? "binary" : "reduce", name, (long long)n, th, t * 1e6,
-           bytes / t * 1e-9, n / t * 1e-9);
+    double gbs = bytes / t * 1e-9;
+    /* data beyond the caches: against the triad's bandwidth; in cache: no memory limit */
+    if (bytes > 64e6)
+        printf("%-7s %-8s n %10lld  threads %d  %10.2f us  %7.2f GB/s (%3.0f%% of triad)  "
+               "%7.3f Gelem/s\n",
+               kind == 0 ? "unary" : kind == 1 ? "binary" : "reduce", name, (long long)n, th,
+               t * 1e6, gbs, 100 * gbs / bandwidth_gbs(th), n / t * 1e-9);
+    else
+        printf("%-7s %-8s n %10lld  threads %d  %10.2f us  %7.2f GB/s  %7.3f Gelem/s\n",
+               kind == 0 ? "unary" : kind == 1 ? "binary" : "reduce", name, (long long)n, th,
+               t * 1e6, gbs, n / t * 1e-9);
     lm_release(o.x);
     lm_release(o.y);
 }
@@ -321,8 +372,8 @@ static void suite(void) {
     printf("lamina %s, isa %s (available %s), threads up to %d\n", lm_version(), lm_isa(),
            lm_isa_available(), maxth);
     for (int th = 1; th <= maxth && th <= 2; th++)
-        printf("peak float32 FMA, %d thread%s: %.1f GFLOP/s\n", th, th > 1 ? "s" : "",
-               peak_gflops(th));
+        printf("peak float32 FMA, %d thread%s: %.1f GFLOP/s; triad %.1f GB/s\n", th,
+               th > 1 ? "s" : "", peak_gflops(th), bandwidth_gbs(th));
     int saved = opt.threads;
     for (int th = 1; th <= maxth && th <= 2; th++) {
         opt.threads = th;
@@ -379,6 +430,8 @@ int main(int argc, char **argv) {
         double p1 = peak_gflops(1), pt = peak_gflops(threads_now());
         printf("peak float32 FMA (%s): 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s\n",
                g_wide ? "avx512" : "avx2", p1, threads_now(), pt);
+        printf("memory bandwidth (triad): 1 thread %.1f GB/s, %d threads %.1f GB/s\n",
+               bandwidth_gbs(1), threads_now(), bandwidth_gbs(threads_now()));
     } else if ((!strcmp(what, "gemm") || !strcmp(what, "sweep")) && rest == 3) {
         int64_t m = atoll(argv[i]), n = atoll(argv[i + 1]), k = atoll(argv[i + 2]);
         if (m < 1 || n < 1 || k < 1) {

@@ -166,6 +166,9 @@ def run(threads, quick, header):
     for name, goal, make in cases(quick):
         lam, npf, pt = make()
         tn = median_time(npf)
+        # OpenBLAS's workers spin for ~0.1 s after a call and would take the cores from
+        # lamina's: let them go to sleep first (lamina's own spin for only ~50 us).
+        time.sleep(0.3)
         try:
             tl = median_time(lam)
         except Exception as e:  # an op this build does not have yet
@@ -174,6 +177,7 @@ def run(threads, quick, header):
             continue
         line = f"{name:<52} {threads:>3} {tl * 1e6:>11.2f} {tn * 1e6:>11.2f} {tl / tn:>6.2f}"
         if torch is not None:
+            time.sleep(0.3)
             tp = median_time(pt) if pt else float("nan")
             line += f" {tp * 1e6:>11.2f} {tl / tp:>7.2f}"
         print(line + f"  {goal}", flush=True)

@@ -21,8 +21,8 @@ NP = {"float32": np.float32, "float64": np.float64}
 BLOCKING = {
     ("ref", "float32"): dict(mr=4, nr=8, mc=128, kc=256, nc=2048, small=16, direct=0),
     ("ref", "float64"): dict(mr=4, nr=4, mc=96, kc=256, nc=1024, small=16, direct=0),
-    ("avx2", "float32"): dict(mr=6, nr=16, mc=144, kc=256, nc=4080, small=8, direct=64),
-    ("avx2", "float64"): dict(mr=6, nr=8, mc=72, kc=256, nc=4080, small=8, direct=64),
+    ("avx2", "float32"): dict(mr=6, nr=16, mc=144, kc=320, nc=4080, small=8, direct=64),
+    ("avx2", "float64"): dict(mr=6, nr=8, mc=72, kc=320, nc=4080, small=8, direct=64),
 }
 BLOCKING[("avx512", "float32")] = BLOCKING[("avx2", "float32")]
 BLOCKING[("avx512", "float64")] = BLOCKING[("avx2", "float64")]
@@ -69,15 +69,19 @@ def operands(rng, m, n, k, dtype):
 # ---- every small size --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("k", [1, 2, 5, 16, 33, 70])
-def test_every_m_and_n(isa, rng, dtype, k):
-    """All M x N in 1..70 for a few K: skinny paths (M or N <= small), every edge tile of the
-    packed path. Expected values come from one float64 product of the largest operands."""
+@pytest.mark.parametrize("k,layout_b", [(1, "contiguous"), (2, "contiguous"), (5, "contiguous"),
+                                        (16, "contiguous"), (33, "contiguous"),
+                                        (70, "contiguous"), (5, "transposed"),
+                                        (33, "transposed")])
+def test_every_m_and_n(isa, rng, dtype, k, layout_b):
+    """All M x N in 1..70 for a few K: skinny paths (M or N <= small; with B transposed, the dot
+    products), every edge tile of the packed path. Expected values come from one float64
+    product of the largest operands."""
     big_a, big_b = operands(rng, 70, 70, k, dtype)
     a64, b64 = big_a.astype(np.float64), big_b.astype(np.float64)
     want = a64 @ b64
     tol = bound(a64, b64, dtype)
-    ta, tb = tf.constant(big_a), tf.constant(big_b)
+    ta, tb = tf.constant(big_a), views(big_b, layout_b)
     for m in range(1, 71):
         for n in range(1, 71):
             got = tf.matmul(ta[:m], tb[:, :n]).numpy()
@@ -117,9 +121,10 @@ def edge_shapes(isa, dtype):
         shapes.add((mr * 3, nr * 2, 2 * kc + d))
         if direct:
             shapes.add((direct + d, 100, 30))             # B read in place <-> packed
-    # B rows 2 KiB apart (never read in place) and not
+    # B rows a multiple of 128 bytes apart (never read in place) and not
     itemsize = 4 if dtype == "float32" else 8
     shapes.add((small + 5, 2048 // itemsize, 50))
+    shapes.add((small + 5, 128 // itemsize, 50))
     shapes.add((small + 5, 2048 // itemsize + 3, 50))
     return sorted(shapes)
 
@@ -201,6 +206,37 @@ def test_results_do_not_depend_on_thread_count(isa, rng, dtype):
                 check(got, a, b, dtype)
             else:
                 np.testing.assert_array_equal(got.numpy(), ref, err_msg=f"{(m, n, k)} {threads}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batched_products_over_threads(isa, rng, dtype):
+    """Batches of small products go to the threads one product each (scratch per thread): the
+    same bits for every thread count, broadcast and strided batches included."""
+    cases = [((64, 20, 30), (64, 30, 25)), ((7, 1, 33, 9), (1, 5, 9, 40)),
+             ((3, 4, 16, 70), (70, 8)), ((200, 3, 5), (200, 5, 3))]
+    for sa, sb in cases:
+        a = rng.uniform(-1, 1, sa).astype(NP[dtype])
+        b = rng.uniform(-1, 1, sb).astype(NP[dtype])
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        k = sa[-1]
+        tol = 2 * (k + 2) * EPS[dtype] * np.matmul(np.abs(a).astype(np.float64),
+                                                    np.abs(b).astype(np.float64))
+        x = tf.constant(a)
+        y = views_nd(b)
+        ref = None
+        for threads in (1, 2, 3):
+            tf.set_num_threads(threads)
+            got = tf.matmul(x, y).numpy()
+            if ref is None:
+                ref = got
+                assert got.shape == want.shape
+                assert (np.abs(got.astype(np.float64) - want) <= tol).all(), (sa, sb)
+            np.testing.assert_array_equal(got, ref, err_msg=f"{sa} @ {sb}, {threads} threads")
+
+
+def views_nd(x):
+    """A non-contiguous lamina view of x (any rank): the last two axes stored transposed."""
+    return tf.from_dlpack(np.ascontiguousarray(np.swapaxes(x, -1, -2)).swapaxes(-1, -2))
 
 
 # ---- each ISA against the portable kernels ------------------------------------------------------

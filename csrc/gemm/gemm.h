@@ -42,6 +42,10 @@
  * rows are contiguous (csb == 1): each C element is one fused chain over p in order, so results
  * do not depend on how columns are split between threads.
  *
+ * The dot kernel computes C = A * B when A's rows (csa == 1) and B's columns (rsb == 1) are both
+ * contiguous along k: c[i, j] = dot(a + i * rsa, b + j * csb), each element summed the same way
+ * wherever it sits, so any split of rows or columns gives the same bits.
+ *
  * The epilogue applies c[i, j] = act(c[i, j] + bias[j]) (bias may be NULL; act an lm_act of
  * lamina.h) to an m x n block; its result for an element does not depend on the block. */
 #define LM_GEMM_DECLARE(S, T)                                                                  \
@@ -52,6 +56,8 @@
     typedef void (*lm_gemm_skinny_##S)(int64_t m, int64_t n, int64_t k, const T *a,            \
                                        int64_t rsa, int64_t csa, const T *b, int64_t rsb, T *c, \
                                        int64_t rsc, int64_t csc);                              \
+    typedef void (*lm_gemm_dot_##S)(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,  \
+                                    const T *b, int64_t csb, T *c, int64_t rsc, int64_t csc);  \
     typedef void (*lm_gemm_epi_##S)(int64_t m, int64_t n, T *c, int64_t rsc, int64_t csc,      \
                                     const T *bias, int act);                                   \
     typedef struct lm_gemm_kernel_##S {                                                        \
@@ -65,6 +71,7 @@
         lm_ukernel_##S ukernel;                                                                \
         lm_gemm_pack_##S pack_a, pack_b;  /* NULL: the driver's portable packing */            \
         lm_gemm_skinny_##S skinny;        /* NULL: the driver's portable axpy form */          \
+        lm_gemm_dot_##S dot;              /* NULL: the driver's portable dot products */       \
         lm_gemm_epi_##S epilogue;         /* NULL: the driver's portable epilogue */           \
     } lm_gemm_kernel_##S;                                                                      \
     const lm_gemm_kernel_##S *lm_gemm_select_##S(void);                                       \

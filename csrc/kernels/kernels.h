@@ -27,6 +27,8 @@ extern const lm_kernel_table lm_kernels_avx512;
 
 /* ---- GEMM kernel sets (kernels/<isa>/gemm_*.c; the types are in gemm/gemm.h) ---- */
 extern const struct lm_gemm_kernel_f32 lm_gemm_ref_f32, lm_gemm_avx2_f32, lm_gemm_avx512_f32;
+/* An AVX-512 12 x 32 float32 set, built but not yet used by any table (untested). */
+extern const struct lm_gemm_kernel_f32 lm_gemm_avx512_12x32_f32;
 extern const struct lm_gemm_kernel_f64 lm_gemm_ref_f64, lm_gemm_avx2_f64, lm_gemm_avx512_f64;
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */

@@ -105,6 +105,55 @@ static void gemm(lm_dtype dt, kern kr, int64_t m, int64_t n, int64_t k, const ch
     }
 }
 
+/* A batch of products: part p of `parts` computes products [nbatch * p / parts, ...) with
+ * scratch slot p. */
+typedef struct batch_job {
+    lm_dtype dt;
+    kern kr;
+    int64_t M, N, K;
+    mat A, B;
+    int nbd;
+    const int64_t *bshape, *sa, *sb;
+    const char *a, *b;
+    char *c;
+    size_t isz;
+    char *work;
+    size_t slot;
+    int threads;  /* per product */
+    int64_t nbatch;
+    int parts;
+} batch_job;
+
+static void batch_range(void *ctx, int64_t begin, int64_t end) {
+    const batch_job *J = ctx;
+    int64_t t0 = J->nbatch * begin / J->parts, t1 = J->nbatch * end / J->parts;
+    if (t0 >= t1) return;
+    int64_t idx[LM_MAX_NDIM] = {0};
+    int64_t offa = 0, offb = 0, rem = t0;  /* elements; unravel t0 into the batch index */
+    for (int d = J->nbd - 1; d >= 0; d--) {
+        idx[d] = rem % J->bshape[d];
+        rem /= J->bshape[d];
+        offa += idx[d] * J->sa[d];
+        offb += idx[d] * J->sb[d];
+    }
+    int64_t isz = (int64_t)J->isz;
+    char *cp = J->c + t0 * J->M * J->N * isz;
+    void *work = J->work ? J->work + (size_t)begin * J->slot : NULL;
+    for (int64_t t = t0; t < t1; t++) {
+        gemm(J->dt, J->kr, J->M, J->N, J->K, J->a + offa * isz, J->A.rs, J->A.cs,
+             J->b + offb * isz, J->B.rs, J->B.cs, cp, work, J->threads);
+        cp += J->M * J->N * isz;
+        for (int d = J->nbd - 1; d >= 0; d--) {  /* next batch index, odometer style */
+            offa += J->sa[d];
+            offb += J->sb[d];
+            if (++idx[d] < J->bshape[d]) break;
+            offa -= J->sa[d] * J->bshape[d];
+            offb -= J->sb[d] * J->bshape[d];
+            idx[d] = 0;
+        }
+    }
+}
+
 /* The product of two operands of the compute dtype into a new tensor `*res`. */
 static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb, int nbd,
                          const int64_t *bshape, lm_tensor **res) {
@@ -138,29 +187,29 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
 
     kern kr = select_kernel(dt);
     int threads = lm_get_num_threads();
-    size_t bytes = workspace(dt, kr, M, N, K, &A, &B, threads);
+    /* Many products each too small to split: the batches themselves go to the threads, each
+     * product on one thread with its own scratch (a product's result is the same either way). */
+    int per = lm_gemm_threads(M, N, K, 0, threads);
+    int bthreads = 1;
+    if (nbatch > 1 && per == 1 && threads > 1) {
+        double t = 2.0 * (double)M * (double)N * (double)K * (double)nbatch /
+                   (2.0 * 1024 * 1024);
+        bthreads = t < 2 ? 1 : t < threads ? (int)t : threads;
+        if (bthreads > nbatch) bthreads = (int)nbatch;
+    }
+    size_t slot = workspace(dt, kr, M, N, K, &A, &B, bthreads > 1 ? 1 : threads);
+    slot = (slot + 63) & ~(size_t)63;
+    size_t bytes = slot * (size_t)bthreads;
     void *work = NULL;
     if (bytes && !(work = lm_gemm_alloc(bytes))) {
         lm_release(c);
         *res = NULL;
         return lm_fail(LM_ENOMEM, "matmul: cannot allocate %zu bytes of packing scratch", bytes);
     }
-    int64_t idx[LM_MAX_NDIM] = {0};
-    int64_t offa = 0, offb = 0;  /* elements */
-    char *cp = c->data;
-    for (int64_t t = 0; t < nbatch; t++) {
-        gemm(dt, kr, M, N, K, a->data + offa * (int64_t)isz, A.rs, A.cs,
-             b->data + offb * (int64_t)isz, B.rs, B.cs, cp, work, threads);
-        cp += M * N * (int64_t)isz;
-        for (int d = nbd - 1; d >= 0; d--) {  /* next batch index, odometer style */
-            offa += sa[d];
-            offb += sb[d];
-            if (++idx[d] < bshape[d]) break;
-            offa -= sa[d] * bshape[d];
-            offb -= sb[d] * bshape[d];
-            idx[d] = 0;
-        }
-    }
+    batch_job J = {dt, kr, M, N, K, A, B, nbd, bshape, sa, sb, a->data, b->data, c->data, isz,
+                   (char *)work, slot, bthreads > 1 ? 1 : threads, nbatch, bthreads};
+    if (bthreads > 1) lm_parallel_for(bthreads, 1, batch_range, &J);
+    else batch_range(&J, 0, 1);
     lm_gemm_free(work);
     return LM_OK;
 }
