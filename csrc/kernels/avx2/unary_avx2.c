@@ -11,12 +11,14 @@
  *   measured   1.013   0.930   1.332   2.402     1.072  ulp
  *   asserted   1.5     1.5     2       3         1.5    ulp
  *
- * (ulp: the spacing of float32 at the exact result, 2^-149 for subnormal results). Special values follow C99 Annex F, as the libm loops of the ref table:
- * NaN stays NaN; exp(-inf) = 0, exp(inf) = inf, exp overflows to inf above ~88.72 and runs down
- * through the subnormals (no flush) to 0 below ~-103.97; log(0) = -inf, log(x < 0) = NaN,
- * log(inf) = inf, subnormal inputs are handled exactly (scaled by 2^23 first); tanh(+-inf) = +-1, sigmoid(inf) = 1,
- * sigmoid(-inf) = 0, erf(+-inf) = +-1; tanh and erf keep the sign of -0 as libm does;
- * relu(-0) = +0, like the scalar loop.
+ * (ulp: the spacing of float32 at the exact result, 2^-149 for subnormal results).
+ *
+ * Special values follow C99 Annex F, as the libm loops of the ref table: NaN stays NaN;
+ * exp(-inf) = 0, exp(inf) = inf, exp overflows to inf above ~88.72 and runs down through the
+ * subnormals (no flush) to 0 below ~-103.97; log(0) = -inf, log(x < 0) = NaN, log(inf) = inf,
+ * subnormal inputs are handled exactly (scaled by 2^23 first); tanh(+-inf) = +-1,
+ * sigmoid(inf) = 1, sigmoid(-inf) = 0, erf(+-inf) = +-1; tanh and erf keep the sign of -0 as
+ * libm does; relu(-0) = +0, like the scalar loop.
  *
  * The loops take out == x (in place) or non-overlapping buffers; n % 8 tail elements go through
  * a small stack buffer, so nothing is read or written outside [0, n). */
@@ -96,8 +98,9 @@ VINLINE __m256 v_log(__m256 x) {
     y = FMA(ef, SET(0x1.62e430p-1f), y);   /* ln2_hi */
     /* +inf and NaN give themselves, 0 gives -inf, negatives NaN */
     y = _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, SET(__builtin_inff()), _CMP_NLT_UQ));
-    y = _mm256_blendv_ps(y, SET(-__builtin_inff()), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_EQ_OQ));
-    return _mm256_blendv_ps(y, SET(__builtin_nanf("")), _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+    const __m256 zero = _mm256_setzero_ps();
+    y = _mm256_blendv_ps(y, SET(-__builtin_inff()), _mm256_cmp_ps(x, zero, _CMP_EQ_OQ));
+    return _mm256_blendv_ps(y, SET(__builtin_nanf("")), _mm256_cmp_ps(x, zero, _CMP_LT_OQ));
 }
 
 /* ---- tanh -------------------------------------------------------------------------------------
