@@ -233,9 +233,11 @@ def test_16m_elements_over_threads(isa, op):
 
 @pytest.mark.parametrize("op", ["exp", "tanh", "sigmoid"])
 def test_other_float_dtypes_keep_their_loops(op, rng):
-    """float64 and the half types do not go through the float32 table."""
+    """float64 keeps its double loops (a float32 kernel would miss rtol 1e-14); float16 stays
+    within its own rounding of the exact result."""
     a = rng.standard_normal(1000) * 3
     np.testing.assert_allclose(lamina_fn(op)(tf.constant(a)).numpy(), exact(op, a), rtol=1e-14)
     h = tf.cast(tf.constant(a.astype(np.float32)), "float16")
     want = exact(op, tf.cast(h, "float32").numpy()).astype(np.float16)
-    np.testing.assert_allclose(tf.cast(lamina_fn(op)(h), "float32").numpy(), want, rtol=1e-3)
+    np.testing.assert_allclose(tf.cast(lamina_fn(op)(h), "float32").numpy(), want, rtol=1e-3,
+                               atol=1e-7)  # float16 subnormals: absolute spacing 6e-8
