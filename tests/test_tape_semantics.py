@@ -357,3 +357,13 @@ def test_batch_jacobian():
         y = x * 2.0
     with pytest.raises(ValueError, match="same first \\(batch\\) dimension"):
         t.batch_jacobian(y, tf.constant(np.ones((3, 3))))
+
+
+@pytest.mark.parametrize("target", [None, object(), "abc"])
+def test_junk_targets_are_type_errors(target):
+    x = c([1.0])
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = x * 2.0
+    with pytest.raises(TypeError, match="Cannot convert"):
+        t.gradient(target, x)

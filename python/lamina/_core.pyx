@@ -7,7 +7,7 @@ status codes to Python exceptions. Op wrappers live in the included _ops_*.pxi f
 family; they all follow the pattern of the elementwise ones below.
 """
 cimport cython
-from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS_RO,
+from cpython.buffer cimport (PyObject_CheckBuffer, PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS_RO,
                              PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_ND)
 from cpython.pycapsule cimport (PyCapsule_New, PyCapsule_IsValid, PyCapsule_GetPointer,
                                 PyCapsule_SetName, PyCapsule_GetName)
@@ -675,7 +675,11 @@ cdef Tensor _from_buffer(object obj):
     cdef int64_t strides[8]
     cdef int i, dt
     cdef lm_status st
-    if PyObject_GetBuffer(obj, &view, PyBUF_RECORDS_RO) != 0:
+    if not PyObject_CheckBuffer(obj):
+        return None
+    try:
+        PyObject_GetBuffer(obj, &view, PyBUF_RECORDS_RO)
+    except (TypeError, ValueError, BufferError):  # e.g. a buffer that will not give strides
         return None
     try:
         dt = _buffer_dtype(view.format, view.itemsize)
