@@ -1,0 +1,304 @@
+"""Model: a Layer with `layers`, summary(), predict(); functional when built from inputs and
+outputs (a graph of nodes), subclassed otherwise."""
+import numpy as np
+
+from lamina import _core
+from lamina.keras import backend
+from lamina.keras.engine.base_layer import Layer, _convert_inputs, _ctx
+from lamina.keras.engine import functional as F
+from lamina.keras.engine.keras_tensor import (KerasTensor, flatten, map_structure, is_symbolic,
+                                              any_symbolic)
+
+
+class Model(Layer):
+    """tf.keras.Model: Model(inputs, outputs, name=None) for a functional model, or a subclass
+    that defines its layers in __init__ and its computation in call()."""
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if args:
+            if inputs is None:
+                inputs, args = args[0], args[1:]
+            if args and outputs is None:
+                outputs, args = args[0], args[1:]
+        if args:
+            raise TypeError(f"Model got unexpected positional arguments {args!r}")
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("A functional Model needs both `inputs` and `outputs`.")
+            for k in kwargs:
+                if k not in ("name", "trainable", "dtype"):
+                    raise TypeError(f"Keyword argument not understood: {k!r} (functional Model "
+                                    f"accepts inputs, outputs, name, trainable)")
+            self._init_graph_network(inputs, outputs, **kwargs)
+            return
+        for k in kwargs:
+            if k not in ("name", "trainable", "dtype", "dynamic", "autocast", "input_shape",
+                         "batch_input_shape", "batch_size", "input_dim", "weights",
+                         "activity_regularizer"):
+                raise TypeError(f"Keyword argument not understood: {k!r}")
+        super().__init__(**kwargs)
+        object.__setattr__(self, "_is_graph_network", False)
+
+    def _init_set_name(self, name, zero_based=True):
+        if not name and type(self) is Model:
+            name = backend.unique_object_name("model")
+        super()._init_set_name(name, zero_based)
+
+    # ---- functional graph -------------------------------------------------------------------------
+    def _init_graph_network(self, inputs, outputs, name=None, trainable=True, dtype=None):
+        super().__init__(name=name, trainable=trainable, dtype=dtype)
+        s = object.__setattr__
+        s(self, "_is_graph_network", True)
+        s(self, "_nested_inputs", inputs)
+        s(self, "_nested_outputs", outputs)
+        flat_in = flatten(inputs)
+        flat_out = flatten(outputs)
+        for t in flat_in:
+            if not is_symbolic(t) or not hasattr(t, "_keras_history"):
+                raise ValueError(f"Input tensors to a functional Model must come from "
+                                 f"`keras.Input`. Received: {t!r}")
+        for t in flat_out:
+            if not is_symbolic(t):
+                raise ValueError(f"Output tensors of a functional Model must be the output of "
+                                 f"a Keras layer. Received: {t!r}")
+        s(self, "inputs", flat_in)
+        s(self, "outputs", flat_out)
+        nodes = F.topological_nodes(flat_out)
+        # Inputs that no output depends on are still part of the model.
+        for t in flat_in:
+            n = F.node_of(t)
+            if n not in nodes:
+                nodes.insert(0, n)
+        F.check_connected(flat_in, nodes)
+        s(self, "_nodes", nodes)
+        self._set_layers_from_nodes()
+        s(self, "built", True)
+        s(self, "_build_input_shape", map_structure(lambda t: t.shape, inputs))
+        self._update_fast_path()
+
+    def _set_layers_from_nodes(self):
+        layers, seen = [], set()
+        for node in self._nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        # input layers first, in the order of self.inputs
+        ins = [F.node_of(t).layer for t in self.inputs]
+        layers = ins + [l for l in layers if not any(l is i for i in ins)]
+        object.__setattr__(self, "_graph_layers", layers)
+        object.__setattr__(self, "_self_tracked", list(layers))
+
+    def _graph_network_add_loss(self, symbolic_loss):
+        self._insert_subgraph(symbolic_loss, "loss")
+        layer = F.AddLoss(unconditional=False, dtype=symbolic_loss.dtype.name)
+        layer(symbolic_loss)
+        self._nodes.append(layer._inbound_nodes[-1])
+        self._set_layers_from_nodes()
+
+    def _graph_network_add_metric(self, value, name):
+        self._insert_subgraph(value, "metric")
+        layer = F.AddMetric(aggregation="mean", metric_name=name)
+        layer(value)
+        self._nodes.append(layer._inbound_nodes[-1])
+        self._set_layers_from_nodes()
+
+    def _insert_subgraph(self, tensor, what):
+        nodes = F.topological_nodes([tensor], stop=self.inputs)
+        known = {id(n) for n in self._nodes}
+        try:
+            F.check_connected(self.inputs, [n for n in nodes if not n.is_input or id(n) in known])
+        except ValueError as e:
+            raise ValueError(f"The {what} tensor {tensor!r} cannot be traced back to the "
+                             f"model's inputs: {e}") from None
+        for n in nodes:
+            if id(n) not in known:
+                self._nodes.append(n)
+                known.add(id(n))
+
+    def _run_graph(self, inputs):
+        flat = flatten(inputs) if not isinstance(inputs, dict) else None
+        if isinstance(inputs, dict):
+            names = [t.name for t in self.inputs]
+            flat = [inputs[n] for n in names]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it '
+                             f'received {len(flat)} input tensors. Inputs received: {inputs!r}')
+        values = {}
+        for kt, v in zip(self.inputs, flat):
+            v = _convert_inputs(v)
+            if hasattr(v, "dtype") and not is_symbolic(v) and v.dtype != kt.dtype \
+                    and v.dtype.is_floating and kt.dtype.is_floating:
+                v = _core.cast(v, kt.dtype)
+            if hasattr(v, "shape") and kt.shape.rank is not None:
+                got = list(v.shape)
+                want = kt.shape.as_list()
+                if len(got) != len(want) or any(w is not None and g is not None and w != g
+                                                for w, g in zip(want, got)):
+                    raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
+                                     f'layer: expected shape={tuple(want)}, found shape='
+                                     f'{tuple(got)}')
+            values[id(kt)] = v
+        F.run_nodes(self._nodes, values)
+        return map_structure(lambda t: values[id(t)], self._nested_outputs)
+
+    def call(self, inputs, training=None, mask=None):
+        if getattr(self, "_is_graph_network", False):
+            return self._run_graph(inputs)
+        raise NotImplementedError(f"Model {self.name}: a subclassed Model must implement "
+                                  f"call(); this one has no call() and no functional graph.")
+
+    @property
+    def layers(self):
+        if getattr(self, "_is_graph_network", False):
+            return list(self._graph_layers)
+        return list(self._flatten_layers(include_self=False, recursive=False))
+
+    def get_layer(self, name=None, index=None):
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index.")
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[l.name for l in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index.")
+
+    @property
+    def input_spec(self):
+        return self._input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        Layer.input_spec.fset(self, value)
+
+    # ---- utilities --------------------------------------------------------------------------------
+    def predict(self, x, batch_size=None, verbose=0, **kwargs):
+        out = self(x, training=False)
+        return map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+
+    def __call__(self, *args, **kwargs):
+        return Layer.__call__(self, *args, **kwargs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        print_fn = print_fn or print
+        line_length = line_length or 65
+        rows = []
+        for layer in self.layers:
+            try:
+                shape = layer.output_shape
+            except AttributeError:
+                shape = "multiple" if layer.built else "?"
+            rows.append((f"{layer.name} ({type(layer).__name__})", str(shape),
+                         str(layer.count_params() if layer.built else 0)))
+        w0 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
+        w1 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
+        width = max(line_length, w0 + w1 + 10)
+        print_fn(f'Model: "{self.name}"')
+        print_fn("_" * width)
+        print_fn(f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}Param #")
+        print_fn("=" * width)
+        for i, r in enumerate(rows):
+            print_fn(f"{r[0]:<{w0}}{r[1]:<{w1}}{r[2]}")
+            print_fn(("_" if i < len(rows) - 1 else "=") * width)
+        t = sum(int(np.prod(w.shape.as_list())) for w in self.trainable_weights)
+        n = sum(int(np.prod(w.shape.as_list())) for w in self.non_trainable_weights)
+        print_fn(f"Total params: {t + n}")
+        print_fn(f"Trainable params: {t}")
+        print_fn(f"Non-trainable params: {n}")
+        print_fn("_" * width)
+
+    # ---- config -----------------------------------------------------------------------------------
+    def get_config(self):
+        if not getattr(self, "_is_graph_network", False):
+            if type(self).get_config is not Model.get_config:
+                return {"name": self.name, "trainable": self.trainable}
+            try:
+                return Layer.get_config(self)
+            except NotImplementedError:
+                return {}
+        return self._functional_config()
+
+    def _functional_config(self):
+        node_index = {}   # id(node) -> index among this model's nodes of its layer
+        counts = {}
+        for node in self._nodes:
+            li = id(node.layer)
+            node_index[id(node)] = counts.get(li, 0)
+            counts[li] = counts.get(li, 0) + 1
+
+        def ref(kt):
+            h = kt._keras_history
+            node = h.layer._inbound_nodes[h.node_index]
+            return (h.layer.name, node_index.get(id(node), 0), h.tensor_index)
+        from lamina.keras.utils import serialize_keras_object
+        layers = []
+        by_layer = {}
+        for node in self._nodes:
+            by_layer.setdefault(id(node.layer), []).append(node)
+        for layer in self._graph_layers:
+            conf = serialize_keras_object(layer)
+            conf["name"] = layer.name
+            inbound = []
+            for node in by_layer.get(id(layer), []):
+                if node.is_input:
+                    continue
+                inbound.append({"args": F._encode(list(node.call_args), ref),
+                                "kwargs": F._encode(node.call_kwargs, ref)})
+            conf["inbound_nodes"] = inbound
+            layers.append(conf)
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": map_structure(lambda t: list(ref(t)), self._nested_inputs),
+                "output_layers": map_structure(lambda t: list(ref(t)), self._nested_outputs)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "layers" not in config or "input_layers" not in config:
+            try:
+                return cls(**config)
+            except TypeError as e:
+                raise TypeError(f"Unable to revive model from config. When overriding the "
+                                f"`get_config()` method, make sure that the returned config "
+                                f"contains all items used as arguments in the constructor to "
+                                f"{cls.__name__}. Error encountered: {e}") from e
+        from lamina.keras.utils import deserialize_keras_object
+        created = {}
+        outputs_of = {}   # layer name -> list of node outputs
+
+        def lookup(name, node_idx, tensor_idx):
+            return flatten(outputs_of[name][node_idx])[tensor_idx]
+        for lconf in config["layers"]:
+            name = lconf["name"]
+            layer = deserialize_keras_object(lconf, custom_objects=custom_objects)
+            created[name] = layer
+            if type(layer).__name__ == "InputLayer":
+                outputs_of[name] = [layer._inbound_nodes[0].outputs]
+                continue
+            outputs_of[name] = []
+            for node in lconf.get("inbound_nodes", []):
+                args = F._decode(node["args"], lookup)
+                kwargs = F._decode(node["kwargs"], lookup)
+                out = layer(*args, **kwargs)
+                outputs_of[name].append(out)
+
+        def refs(x):
+            if isinstance(x, list) and len(x) == 3 and isinstance(x[0], str):
+                return lookup(*x)
+            if isinstance(x, dict) and x.get("class_name") == "__tuple__":
+                return tuple(refs(v) for v in x["config"]["value"])
+            if isinstance(x, list):
+                return [refs(v) for v in x]
+            return x
+        inputs = refs(config["input_layers"])
+        outputs = refs(config["output_layers"])
+        model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+        if not config.get("trainable", True):
+            model.trainable = False
+        return model
