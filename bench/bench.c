@@ -391,12 +391,141 @@ static void suite(void) {
     report_op(2, "sum", big);
 }
 
+/* ---- a training step with the tape: MLP 784-512-512-10, batch B, softmax cross-entropy, SGD ---- */
+
+#define NLAYER 3
+typedef struct train_ctx {
+    lm_tensor *x, *onehot, *p[2 * NLAYER], *lr;
+} train_ctx;
+
+/* Check a status inside the step: the harness has nothing sensible to do but stop. */
+#define OK(call)                                                                 \
+    do {                                                                         \
+        if ((call) != LM_OK) {                                                   \
+            fprintf(stderr, "train step: %s\n", lm_last_error());                \
+            exit(1);                                                             \
+        }                                                                        \
+    } while (0)
+
+static void train_call(void *p) {
+    train_ctx *c = p;
+    lm_tape *tape;
+    lm_tensor *t[16] = {0}, *h = c->x, *loss;
+    int n = 0;
+    OK(lm_tape_new(0, &tape));
+    OK(lm_tape_push(tape));
+    for (int i = 0; i < 2 * NLAYER; i++) OK(lm_tape_watch(tape, c->p[i]));
+    for (int l = 0; l < NLAYER; l++) {
+        OK(lm_matmul(h, c->p[2 * l], 0, 0, &t[n]));
+        n++;
+        OK(lm_binary(LM_ADD, t[n - 1], c->p[2 * l + 1], &t[n]));
+        n++;
+        if (l < NLAYER - 1) {
+            OK(lm_unary(LM_RELU, t[n - 1], &t[n]));
+            n++;
+        }
+        h = t[n - 1];
+    }
+    int64_t one = 1;
+    OK(lm_softmax(h, -1, 1, &t[n]));
+    n++;
+    OK(lm_binary(LM_MUL, t[n - 1], c->onehot, &t[n]));
+    n++;
+    OK(lm_reduce(LM_RSUM, t[n - 1], 1, &one, 0, &t[n]));
+    n++;
+    OK(lm_reduce(LM_RMEAN, t[n - 1], -1, NULL, 0, &t[n]));
+    n++;
+    OK(lm_unary(LM_NEG, t[n - 1], &loss));
+    OK(lm_tape_pop(tape));
+    lm_tensor *g[2 * NLAYER];
+    OK(lm_tape_gradient(tape, 1, (const lm_tensor *const *)&loss, NULL, 2 * NLAYER,
+                        (const lm_tensor *const *)c->p, g));
+    for (int i = 0; i < 2 * NLAYER; i++) {
+        lm_tensor *step, *np;
+        OK(lm_binary(LM_MUL, g[i], c->lr, &step));
+        OK(lm_binary(LM_SUB, c->p[i], step, &np));
+        lm_release(step);
+        lm_release(g[i]);
+        lm_release(c->p[i]);
+        c->p[i] = np;
+    }
+    lm_release(loss);
+    for (int i = 0; i < n; i++) lm_release(t[i]);
+    lm_tape_free(tape);
+}
+
+typedef struct add_ctx {
+    lm_tensor *a, *b;
+    int record;
+} add_ctx;
+
+static void add_call(void *p) {
+    add_ctx *c = p;
+    lm_tape *tape = NULL;
+    if (c->record) {
+        OK(lm_tape_new(0, &tape));
+        OK(lm_tape_push(tape));
+        OK(lm_tape_watch(tape, c->a));
+    }
+    for (int i = 0; i < 1000; i++) {
+        lm_tensor *o;
+        OK(lm_binary(LM_ADD, c->a, c->b, &o));
+        lm_release(o);
+    }
+    lm_tape_free(tape);
+}
+
+static void report_train(int64_t batch) {
+    static const int64_t sizes[NLAYER + 1] = {784, 512, 512, 10};
+    if (opt.threads > 0) lm_set_num_threads(opt.threads);
+    train_ctx c;
+    int64_t xs[2] = {batch, sizes[0]};
+    OK(lm_random(LM_RAND_NORMAL, LM_FLOAT32, 2, xs, 0, 1, 1, 0, &c.x));
+    lm_tensor *labels, *on, *off;
+    OK(lm_range(0, (double)batch, 1, LM_INT32, &labels));
+    OK(lm_scalar_f64(LM_FLOAT32, 1, &on));
+    OK(lm_scalar_f64(LM_FLOAT32, 0, &off));
+    OK(lm_one_hot(labels, sizes[NLAYER], on, off, -1, &c.onehot));  /* labels past 9: all-off rows */
+    OK(lm_scalar_f64(LM_FLOAT32, 0.01, &c.lr));
+    for (int l = 0; l < NLAYER; l++) {
+        int64_t ws[2] = {sizes[l], sizes[l + 1]};
+        OK(lm_random(LM_RAND_NORMAL, LM_FLOAT32, 2, ws, 0, sqrt(2.0 / (double)sizes[l]), 2 + l, 0,
+                     &c.p[2 * l]));
+        OK(lm_zeros(LM_FLOAT32, 1, &sizes[l + 1], &c.p[2 * l + 1]));
+    }
+    double flops = 0;
+    for (int l = 0; l < NLAYER; l++) flops += 2.0 * (double)batch * (double)(sizes[l] * sizes[l + 1]);
+    flops *= 3;  /* forward, and the two products of each layer's backward (less the input's) */
+    flops -= 2.0 * (double)batch * (double)(sizes[0] * sizes[1]);
+    double t = time_it(train_call, &c);
+    printf("train step MLP 784-512-512-10 batch %lld, %d threads: %.3f ms (%.1f GFLOP/s in its "
+           "products)\n", (long long)batch, threads_now(), t * 1e3, flops / t * 1e-9);
+    add_ctx a = {NULL, NULL, 0};
+    int64_t four = 4;
+    OK(lm_random(LM_RAND_UNIFORM, LM_FLOAT32, 1, &four, 0, 1, 9, 0, &a.a));
+    OK(lm_random(LM_RAND_UNIFORM, LM_FLOAT32, 1, &four, 0, 1, 10, 0, &a.b));
+    double bare = time_it(add_call, &a) / 1000;
+    a.record = 1;
+    double rec = time_it(add_call, &a) / 1000;
+    printf("add on (4,): %.0f ns bare, %.0f ns recorded (recording %.0f ns per op)\n", bare * 1e9,
+           rec * 1e9, (rec - bare) * 1e9);
+    lm_release(a.a);
+    lm_release(a.b);
+    for (int i = 0; i < 2 * NLAYER; i++) lm_release(c.p[i]);
+    lm_release(c.x);
+    lm_release(c.onehot);
+    lm_release(c.lr);
+    lm_release(labels);
+    lm_release(on);
+    lm_release(off);
+}
+
 static void usage(void) {
     fprintf(stderr,
             "usage: lamina_bench [--threads T] [--isa NAME] [--f64] [--ta] [--tb] [--reps R]\n"
             "                    [--mc X] [--kc Y] [--nc Z] [--direct D]\n"
             "                    suite | peak | gemm M N K | sweep M N K | unary OP N |\n"
-            "                    binary OP N | reduce OP N\n");
+            "                    binary OP N | reduce OP N | train [BATCH]\n");
 }
 
 int main(int argc, char **argv) {
@@ -443,6 +572,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(what, "unary") && rest == 2) report_op(0, argv[i], atoll(argv[i + 1]));
     else if (!strcmp(what, "binary") && rest == 2) report_op(1, argv[i], atoll(argv[i + 1]));
     else if (!strcmp(what, "reduce") && rest == 2) report_op(2, argv[i], atoll(argv[i + 1]));
+    else if (!strcmp(what, "train") && rest <= 1) report_train(rest ? atoll(argv[i]) : 128);
     else {
         usage();
         return 2;

@@ -3,6 +3,7 @@
  * float -> int truncates toward zero; NaN and out-of-range values give the integer minimum, as
  * NumPy does on x86 (and with no undefined behaviour in C). */
 #include "internal.h"
+#include "autodiff/record.h"
 
 #include <math.h>
 
@@ -72,7 +73,7 @@ static const lm_loop_fn CASTS[LM_NDTYPE][LM_NDTYPE] = {
     CV_ENTRIES(bf16), CV_ENTRIES(f32), CV_ENTRIES(f64),
 };
 
-lm_status lm_cast(const lm_tensor *x, lm_dtype dt, lm_tensor **out) {
+static lm_status cast_impl(const lm_tensor *x, lm_dtype dt, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("cast", x)) || (st = lm_check_dtype("cast", dt))) return st;
@@ -93,5 +94,11 @@ lm_status lm_widen(const lm_tensor *x, lm_tensor **out) {
         *out = lm_retain((lm_tensor *)x);
         return LM_OK;
     }
-    return lm_cast(x, LM_FLOAT32, out);
+    return cast_impl(x, LM_FLOAT32, out);  /* internal: never recorded */
+}
+
+lm_status lm_cast(const lm_tensor *x, lm_dtype dt, lm_tensor **out) {
+    lm_status st = cast_impl(x, dt, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_CAST, &(lm_gattrs){0}, 1, &x, out);
 }

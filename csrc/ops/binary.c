@@ -4,6 +4,7 @@
  * wraps like NumPy (computed in unsigned types: no undefined behaviour). FLOORDIV and MOD follow
  * NumPy's divmod exactly for floats; an integer division by zero is an error, as in TF. */
 #include "elementwise.h"
+#include "autodiff/record.h"
 #include "kernels/kernels.h"
 
 #include <math.h>
@@ -181,7 +182,7 @@ static lm_f32_binary_fn f32_kernel(lm_binop op) {
     }
 }
 
-lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
+static lm_status binary_impl(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((unsigned)op >= LM_NBINOP) return lm_fail(LM_EVALUE, "binary: invalid op code %d", (int)op);
@@ -257,4 +258,11 @@ lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tens
     }
     *out = o;
     return LM_OK;
+}
+
+lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
+    lm_status st = binary_impl(op, a, b, out);
+    if (st || !lm_tape_recording()) return st;
+    const lm_tensor *in[2] = {a, b};
+    return lm_record(LM_G_BINARY, &(lm_gattrs){.code = op}, 2, in, out);
 }

@@ -1,11 +1,12 @@
 /* create.c — tensors made from a shape: tf.fill, tf.range, tf.eye. (The random generator is in
  * random.c.) */
 #include "internal.h"
+#include "autodiff/record.h"
 
 #include <math.h>
 #include <string.h>
 
-lm_status lm_fill(int ndim, const int64_t *shape, const lm_tensor *value, lm_tensor **out) {
+static lm_status fill_impl(int ndim, const int64_t *shape, const lm_tensor *value, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     int64_t numel;
@@ -146,4 +147,10 @@ lm_status lm_eye(int64_t rows, int64_t cols, lm_dtype dt, lm_tensor **out) {
     int64_t n = rows < cols ? rows : cols;
     for (int64_t i = 0; i < n; i++) memcpy((*out)->data + (size_t)(i * cols + i) * isz, &one, isz);
     return LM_OK;
+}
+
+lm_status lm_fill(int ndim, const int64_t *shape, const lm_tensor *value, lm_tensor **out) {
+    lm_status st = fill_impl(ndim, shape, value, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_BROADCAST, &(lm_gattrs){0}, 1, &value, out);
 }

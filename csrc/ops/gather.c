@@ -1,5 +1,6 @@
 /* gather.c — tf.gather (rows picked by an index tensor) and tf.one_hot. */
 #include "internal.h"
+#include "autodiff/record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,7 +132,7 @@ static void gather_strided(const lm_tensor *p, int64_t ax, const int64_t *idx, i
                         p->data + idx[j] * p->strides[ax] * (int64_t)isz, sstr, isz);
 }
 
-lm_status lm_gather(const lm_tensor *params, const lm_tensor *indices, int64_t axis,
+static lm_status gather_impl(const lm_tensor *params, const lm_tensor *indices, int64_t axis,
                     lm_tensor **out) {
     *out = NULL;
     lm_status st;
@@ -229,4 +230,12 @@ lm_status lm_one_hot(const lm_tensor *indices, int64_t depth, const lm_tensor *o
         }
     lm_release(c);
     return LM_OK;
+}
+
+lm_status lm_gather(const lm_tensor *params, const lm_tensor *indices, int64_t axis,
+                    lm_tensor **out) {
+    lm_status st = gather_impl(params, indices, axis, out);
+    if (st || !lm_tape_recording()) return st;
+    const lm_tensor *in[2] = {params, indices};
+    return lm_record(LM_G_GATHER, &(lm_gattrs){.axis = axis}, 2, in, out);
 }

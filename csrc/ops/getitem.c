@@ -1,5 +1,6 @@
 /* getitem.c — basic indexing (ints, slices, newaxis, ellipsis) as a view, with Python's rules. */
 #include "internal.h"
+#include "autodiff/record.h"
 
 /* Python's PySlice_AdjustIndices: clamp start/stop into the dim, return the length. */
 static int64_t adjust_slice(int64_t len, const lm_index *ix, int64_t *start_out, int64_t *step_out) {
@@ -18,7 +19,7 @@ static int64_t adjust_slice(int64_t len, const lm_index *ix, int64_t *start_out,
     return start < stop ? (stop - start - 1) / step + 1 : 0;
 }
 
-lm_status lm_getitem(const lm_tensor *x, int n, const lm_index *idx, lm_tensor **out) {
+static lm_status getitem_impl(const lm_tensor *x, int n, const lm_index *idx, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("getitem", x))) return st;
@@ -88,4 +89,10 @@ lm_status lm_getitem(const lm_tensor *x, int n, const lm_index *idx, lm_tensor *
     for (; in < x->ndim; in++) PUSH(x->shape[in], x->strides[in]);
 #undef PUSH
     return lm_view(x, m, shape, strides, offset, out);
+}
+
+lm_status lm_getitem(const lm_tensor *x, int n, const lm_index *idx, lm_tensor **out) {
+    lm_status st = getitem_impl(x, n, idx, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_GETITEM, &(lm_gattrs){.nindex = n, .index = idx}, 1, &x, out);
 }

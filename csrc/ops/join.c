@@ -1,5 +1,6 @@
 /* join.c — concat and stack: copy every input (any strides) into its slice of a new tensor. */
 #include "internal.h"
+#include "autodiff/record.h"
 
 #include <string.h>
 
@@ -15,7 +16,7 @@ static lm_status check_inputs(const char *op, int n, const lm_tensor *const *xs)
     return LM_OK;
 }
 
-lm_status lm_concat(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out) {
+static lm_status concat_impl(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = check_inputs("concat", n, xs))) return st;
@@ -56,7 +57,7 @@ lm_status lm_concat(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor *
     return LM_OK;
 }
 
-lm_status lm_stack(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out) {
+static lm_status stack_impl(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = check_inputs("stack", n, xs))) return st;
@@ -89,4 +90,16 @@ lm_status lm_stack(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **
         lm_copy_strided(nd, x0->shape, o->data + (int64_t)i * o->strides[a] * (int64_t)isz, dstr,
                         xs[i]->data, xs[i]->strides, isz);
     return LM_OK;
+}
+
+lm_status lm_concat(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out) {
+    lm_status st = concat_impl(n, xs, axis, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_CONCAT, &(lm_gattrs){.axis = axis}, n, xs, out);
+}
+
+lm_status lm_stack(int n, const lm_tensor *const *xs, int64_t axis, lm_tensor **out) {
+    lm_status st = stack_impl(n, xs, axis, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_STACK, &(lm_gattrs){.axis = axis}, n, xs, out);
 }

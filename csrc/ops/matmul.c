@@ -3,6 +3,7 @@
  * the strides the GEMM's packing reads. float16 / bfloat16 compute in float32; int32 / int64
  * compute in unsigned arithmetic, so overflow wraps as NumPy's does. */
 #include "internal.h"
+#include "autodiff/record.h"
 #include "gemm/gemm.h"
 
 /* One matrix operand as the GEMM sees it: rows x cols, element (i, j) at data[i*rs + j*cs]. */
@@ -214,7 +215,7 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
     return LM_OK;
 }
 
-lm_status lm_matmul(const lm_tensor *a, const lm_tensor *b, int transpose_a, int transpose_b,
+static lm_status matmul_impl(const lm_tensor *a, const lm_tensor *b, int transpose_a, int transpose_b,
                     lm_tensor **out) {
     *out = NULL;
     lm_status st;
@@ -344,6 +345,55 @@ fail:
     return st;
 }
 
+/* Under a tape, dense is matmul, add and the activation, each recorded: the tape needs no rule
+ * of its own for it (and the unfused passes cost little next to the backward GEMMs). */
+static lm_status dense_composed(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias,
+                                lm_act act, lm_tensor **out) {
+    lm_tensor *t[10] = {0};
+    int n = 0;
+    lm_status st;
+    int64_t row[2] = {1, x->shape[0]};
+    const lm_tensor *x2 = x;
+    if (x->ndim == 1) {
+        if ((st = lm_reshape(x, 2, row, &t[n]))) goto done;
+        x2 = t[n++];
+    }
+    if ((st = lm_matmul(x2, w, 0, 0, &t[n]))) goto done;
+    n++;
+    if (x->ndim == 1) {
+        if ((st = lm_reshape(t[n - 1], 1, &w->shape[1], &t[n]))) goto done;
+        n++;
+    }
+    if (bias) {
+        if ((st = lm_binary(LM_ADD, t[n - 1], bias, &t[n]))) goto done;
+        n++;
+    }
+    static const lm_unop UNOPS[] = {[LM_ACT_RELU] = LM_RELU, [LM_ACT_SIGMOID] = LM_SIGMOID,
+                                    [LM_ACT_TANH] = LM_TANH};
+    if (act == LM_ACT_GELU) {  /* x/2 * (1 + erf(x / sqrt 2)) */
+        lm_tensor *z = t[n - 1], *half = NULL, *r2 = NULL, *one = NULL;
+        if (!(st = lm_scalar_f64(z->dtype, 0.5, &half)) && !(st = lm_scalar_f64(z->dtype, 0.7071067811865476, &r2)) &&
+            !(st = lm_scalar_f64(z->dtype, 1.0, &one)) && !(st = lm_binary(LM_MUL, z, r2, &t[n])) &&
+            !(st = lm_unary(LM_ERF, t[n], &t[n + 1])) && !(st = lm_binary(LM_ADD, t[n + 1], one, &t[n + 2])) &&
+            !(st = lm_binary(LM_MUL, z, half, &t[n + 3])))
+            st = lm_binary(LM_MUL, t[n + 3], t[n + 2], &t[n + 4]);
+        lm_release(half);
+        lm_release(r2);
+        lm_release(one);
+        n += 5;
+    } else if (act != LM_ACT_NONE) {
+        st = lm_unary(UNOPS[act], t[n - 1], &t[n]);
+        n++;
+    }
+    if (!st) {
+        *out = t[n - 1];
+        t[n - 1] = NULL;
+    }
+done:
+    for (int i = 0; i < 10; i++) lm_release(t[i]);
+    return st;
+}
+
 lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
                    lm_tensor **out) {
     *out = NULL;
@@ -375,6 +425,8 @@ lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias
     if (bias && (bias->ndim != 1 || bias->shape[0] != w->shape[1]))
         return lm_fail(LM_EVALUE, "dense: bias must have shape (%lld,) to match w %s, got %s",
                        (long long)w->shape[1], LM_SHAPE(w), LM_SHAPE(bias));
+    const lm_tensor *args[3] = {x, w, bias};
+    if (lm_tape_recording() && lm_tape_tracks_any(3, args)) return dense_composed(x, w, bias, act, out);
     if (!lm_is_half(x->dtype)) return dense_compute(x, w, bias, act, out);
 
     /* float16 / bfloat16: the product, bias and activation in float32, rounded once */
@@ -387,4 +439,13 @@ lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias
     lm_release(wb);
     lm_release(res);
     return st;
+}
+
+lm_status lm_matmul(const lm_tensor *a, const lm_tensor *b, int transpose_a, int transpose_b,
+                    lm_tensor **out) {
+    lm_status st = matmul_impl(a, b, transpose_a, transpose_b, out);
+    if (st || !lm_tape_recording()) return st;
+    const lm_tensor *in[2] = {a, b};
+    return lm_record(LM_G_MATMUL, &(lm_gattrs){.code = (transpose_a != 0) | (transpose_b != 0) << 1},
+                     2, in, out);
 }

@@ -26,6 +26,7 @@
 #pragma GCC optimize("no-trapping-math")
 #endif
 #include "internal.h"
+#include "autodiff/record.h"
 
 #include <math.h>
 #include <string.h>
@@ -353,7 +354,7 @@ static lm_status reduce_all_blocked(lm_redop op, const lm_tensor *w, lm_tensor *
     return LM_OK;
 }
 
-lm_status lm_reduce(lm_redop op, const lm_tensor *x, int naxes, const int64_t *axes, int keepdims,
+static lm_status reduce_impl(lm_redop op, const lm_tensor *x, int naxes, const int64_t *axes, int keepdims,
                     lm_tensor **out) {
     *out = NULL;
     lm_status st;
@@ -555,3 +556,12 @@ float lm__red_max_f32(const char *p, int64_t n, int64_t step) { return max_f32_r
 double lm__red_max_f64(const char *p, int64_t n, int64_t step) { return max_f64_run(p, n, step); }
 double lm__red_sum_f32(const char *p, int64_t n, int64_t step) { return sum_f32_run(p, n, step); }
 double lm__red_sum_f64(const char *p, int64_t n, int64_t step) { return sum_f64_run(p, n, step); }
+
+lm_status lm_reduce(lm_redop op, const lm_tensor *x, int naxes, const int64_t *axes, int keepdims,
+                    lm_tensor **out) {
+    lm_status st = reduce_impl(op, x, naxes, axes, keepdims, out);
+    if (st || !lm_tape_recording()) return st;
+    lm_gattrs at = {.code = op, .keepdims = keepdims, .naxes = naxes < 0 ? -1 : naxes};
+    for (int k = 0; k < naxes; k++) at.axes[k] = axes[k];
+    return lm_record(LM_G_REDUCE, &at, 1, &x, out);
+}

@@ -2,6 +2,7 @@
  * squeeze, broadcast_to. All of them return views (no copy), except reshape of a tensor whose
  * strides cannot express the new shape, which copies once. */
 #include "internal.h"
+#include "autodiff/record.h"
 
 #include <string.h>
 
@@ -94,7 +95,7 @@ static bool nocopy_strides(const lm_tensor *x, int nd, const int64_t *shape, int
     return true;
 }
 
-lm_status lm_reshape(const lm_tensor *x, int ndim, const int64_t *req, lm_tensor **out) {
+static lm_status reshape_impl(const lm_tensor *x, int ndim, const int64_t *req, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("reshape", x))) return st;
@@ -116,7 +117,7 @@ lm_status lm_reshape(const lm_tensor *x, int ndim, const int64_t *req, lm_tensor
 
 /* ---- transpose ---------------------------------------------------------------------------------- */
 
-lm_status lm_transpose(const lm_tensor *x, const int64_t *perm, lm_tensor **out) {
+static lm_status transpose_impl(const lm_tensor *x, const int64_t *perm, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("transpose", x))) return st;
@@ -137,7 +138,7 @@ lm_status lm_transpose(const lm_tensor *x, const int64_t *perm, lm_tensor **out)
 
 /* ---- expand_dims / squeeze ------------------------------------------------------------------- */
 
-lm_status lm_expand_dims(const lm_tensor *x, int64_t axis, lm_tensor **out) {
+static lm_status expand_dims_impl(const lm_tensor *x, int64_t axis, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("expand_dims", x))) return st;
@@ -164,7 +165,7 @@ lm_status lm_expand_dims(const lm_tensor *x, int64_t axis, lm_tensor **out) {
     return lm_view(x, nd + 1, shape, strides, x->offset, out);
 }
 
-lm_status lm_squeeze(const lm_tensor *x, int naxes, const int64_t *axes, lm_tensor **out) {
+static lm_status squeeze_impl(const lm_tensor *x, int naxes, const int64_t *axes, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("squeeze", x))) return st;
@@ -199,7 +200,7 @@ lm_status lm_squeeze(const lm_tensor *x, int naxes, const int64_t *axes, lm_tens
 
 /* ---- broadcast_to ----------------------------------------------------------------------------- */
 
-lm_status lm_broadcast_to(const lm_tensor *x, int ndim, const int64_t *shape, lm_tensor **out) {
+static lm_status broadcast_to_impl(const lm_tensor *x, int ndim, const int64_t *shape, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("broadcast_to", x))) return st;
@@ -216,4 +217,36 @@ lm_status lm_broadcast_to(const lm_tensor *x, int ndim, const int64_t *shape, lm
     int64_t strides[LM_MAX_NDIM];
     lm_broadcast_strides(x, ndim, shape, strides);
     return lm_view(x, ndim, shape, strides, x->offset, out);
+}
+
+lm_status lm_reshape(const lm_tensor *x, int ndim, const int64_t *req, lm_tensor **out) {
+    lm_status st = reshape_impl(x, ndim, req, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_RESHAPE, &(lm_gattrs){0}, 1, &x, out);
+}
+
+lm_status lm_transpose(const lm_tensor *x, const int64_t *perm, lm_tensor **out) {
+    lm_status st = transpose_impl(x, perm, out);
+    if (st || !lm_tape_recording()) return st;
+    lm_gattrs at = {.naxes = x->ndim};
+    for (int d = 0; d < x->ndim; d++) at.axes[d] = perm[d] < 0 ? perm[d] + x->ndim : perm[d];
+    return lm_record(LM_G_TRANSPOSE, &at, 1, &x, out);
+}
+
+lm_status lm_expand_dims(const lm_tensor *x, int64_t axis, lm_tensor **out) {
+    lm_status st = expand_dims_impl(x, axis, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_RESHAPE, &(lm_gattrs){0}, 1, &x, out);
+}
+
+lm_status lm_squeeze(const lm_tensor *x, int naxes, const int64_t *axes, lm_tensor **out) {
+    lm_status st = squeeze_impl(x, naxes, axes, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_RESHAPE, &(lm_gattrs){0}, 1, &x, out);
+}
+
+lm_status lm_broadcast_to(const lm_tensor *x, int ndim, const int64_t *shape, lm_tensor **out) {
+    lm_status st = broadcast_to_impl(x, ndim, shape, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_BROADCAST, &(lm_gattrs){0}, 1, &x, out);
 }

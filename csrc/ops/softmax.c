@@ -17,6 +17,7 @@
 #pragma GCC optimize("no-trapping-math")
 #endif
 #include "internal.h"
+#include "autodiff/record.h"
 
 #include <math.h>
 #include <string.h>
@@ -209,7 +210,7 @@ static lm_status softmax_slices(const lm_tensor *w, lm_tensor *res, sm_ctx *c, i
     return LM_OK;
 }
 
-lm_status lm_softmax(const lm_tensor *x, int64_t axis, int want_log, lm_tensor **out) {
+static lm_status softmax_impl(const lm_tensor *x, int64_t axis, int want_log, lm_tensor **out) {
     *out = NULL;
     const char *name = want_log ? "log_softmax" : "softmax";
     lm_status st;
@@ -263,4 +264,10 @@ fail:
     lm_release(res);
     lm_release(w);
     return st;
+}
+
+lm_status lm_softmax(const lm_tensor *x, int64_t axis, int want_log, lm_tensor **out) {
+    lm_status st = softmax_impl(x, axis, want_log, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_SOFTMAX, &(lm_gattrs){.code = want_log != 0, .axis = axis}, 1, &x, out);
 }

@@ -2,6 +2,7 @@
  * logical_not on bool. Results match NumPy (integer negation, abs and square wrap like NumPy:
  * abs(INT_MIN) is INT_MIN). */
 #include "elementwise.h"
+#include "autodiff/record.h"
 
 #include <math.h>
 
@@ -95,7 +96,7 @@ static lm_status unsupported(lm_unop op, const lm_tensor *x) {
                    "cast(x, float32) (shape %s)", name, LM_DT(x), name, LM_SHAPE(x));
 }
 
-lm_status lm_unary(lm_unop op, const lm_tensor *x, lm_tensor **out) {
+static lm_status unary_impl(lm_unop op, const lm_tensor *x, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((unsigned)op >= LM_NUNOP) return lm_fail(LM_EVALUE, "unary: invalid op code %d", (int)op);
@@ -127,4 +128,10 @@ lm_status lm_unary(lm_unop op, const lm_tensor *x, lm_tensor **out) {
     }
     *out = o;
     return LM_OK;
+}
+
+lm_status lm_unary(lm_unop op, const lm_tensor *x, lm_tensor **out) {
+    lm_status st = unary_impl(op, x, out);
+    if (st || !lm_tape_recording()) return st;
+    return lm_record(LM_G_UNARY, &(lm_gattrs){.code = op}, 1, &x, out);
 }

@@ -1,6 +1,7 @@
 /* where_clip.c — lm_where (select by a bool condition, three operands broadcast together) and
  * lm_clip (tf.clip_by_value: minimum(maximum(x, lo), hi) with lo and hi broadcast to x). */
 #include "elementwise.h"
+#include "autodiff/record.h"
 
 #include <string.h>
 
@@ -30,7 +31,7 @@ WHERE_LOOP(where2, uint16_t)
 WHERE_LOOP(where4, uint32_t)
 WHERE_LOOP(where8, uint64_t)
 
-lm_status lm_where(const lm_tensor *cond, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
+static lm_status where_impl(const lm_tensor *cond, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     if ((st = lm_check_tensor("where", cond)) || (st = lm_check_tensor("where", a)) ||
@@ -118,7 +119,7 @@ static bool fits(int n, const int64_t *shape, const lm_tensor *t) {
     return true;
 }
 
-lm_status lm_clip(const lm_tensor *x, const lm_tensor *lo, const lm_tensor *hi, lm_tensor **out) {
+static lm_status clip_impl(const lm_tensor *x, const lm_tensor *lo, const lm_tensor *hi, lm_tensor **out) {
     *out = NULL;
     lm_status st;
     const char *op = "clip_by_value";
@@ -156,4 +157,18 @@ lm_status lm_clip(const lm_tensor *x, const lm_tensor *lo, const lm_tensor *hi, 
                half ? (void *)&hctx : NULL);
     *out = o;
     return LM_OK;
+}
+
+lm_status lm_where(const lm_tensor *cond, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
+    lm_status st = where_impl(cond, a, b, out);
+    if (st || !lm_tape_recording()) return st;
+    const lm_tensor *in[3] = {cond, a, b};
+    return lm_record(LM_G_WHERE, &(lm_gattrs){0}, 3, in, out);
+}
+
+lm_status lm_clip(const lm_tensor *x, const lm_tensor *lo, const lm_tensor *hi, lm_tensor **out) {
+    lm_status st = clip_impl(x, lo, hi, out);
+    if (st || !lm_tape_recording()) return st;
+    const lm_tensor *in[3] = {x, lo, hi};
+    return lm_record(LM_G_CLIP, &(lm_gattrs){0}, 3, in, out);
 }

@@ -28,6 +28,8 @@ from lamina._core import (
     version, isa, isa_available, set_isa, get_num_threads, set_num_threads,
 )
 from lamina._core import dense  # act(x @ w + bias), fused
+from lamina._core import identity, stop_gradient
+from lamina.backprop import GradientTape, UnconnectedGradients
 from lamina.tensor_shape import TensorShape
 from lamina import config, dtypes, errors, math, nn, linalg, random
 from lamina.variables import Variable, VariableSynchronization, VariableAggregation
@@ -36,11 +38,6 @@ half = float16
 double = float64
 newaxis = None
 __version__ = version()
-
-
-def identity(input, name=None):
-    """tf.identity: the same values (tensors are immutable, so the same tensor)."""
-    return convert_to_tensor(input)
 
 
 def add_n(inputs, name=None):

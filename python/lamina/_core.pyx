@@ -1263,3 +1263,4 @@ def live_storages():
 def live_bytes():
     """Bytes lamina has allocated and not yet freed (for leak tests)."""
     return lm_live_bytes()
+include "_tape.pxi"

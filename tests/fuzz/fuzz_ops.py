@@ -33,6 +33,9 @@ class Fuzzer:
         self.rng = np.random.default_rng(seed)
         self.calls = 0
         self.raised = 0
+        self.tape = None      # the GradientTape of the current call, when it runs under one
+        self.watched = []     # tensors made for this call, watched by that tape
+        self.results = []     # tensors this call checked
 
     # ---- random inputs -------------------------------------------------------------------------
     def shape(self, rank=None):
@@ -66,6 +69,9 @@ class Fuzzer:
             t = tf.from_dlpack(np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2))
         else:
             t = tf.cast(tf.constant(a.astype(np_of(dtype))), dtype)
+        if self.tape is not None:
+            self.tape.watch(t)
+            self.watched.append(t)
         return t, a, dtype
 
     def junk(self):
@@ -87,6 +93,8 @@ class Fuzzer:
     def check(self, name, got, want, dtype, scale=None):
         """scale: the size of the terms that made each value (rounding error grows with it)."""
         want = np.asarray(want)
+        if isinstance(got, tf.Tensor):
+            self.results.append(got)
         g = got.numpy() if hasattr(got, "numpy") else np.asarray(got)
         if np.shape(g) != want.shape:
             raise Mismatch(f"{name}: shape {np.shape(g)} != NumPy's {want.shape}")
@@ -106,12 +114,35 @@ class Fuzzer:
     def step(self):
         op = self.rng.choice(OPS)
         self.calls += 1
+        self.watched, self.results = [], []
         try:
-            op(self)
+            if self.rng.random() < 0.3:  # under a tape: record, then differentiate the results
+                with tf.GradientTape(persistent=True) as self.tape:
+                    op(self)
+                self.tape, tape = None, self.tape
+                self.check_gradients(tape)
+            else:
+                op(self)
         except Mismatch:
             raise
         except OK_ERRORS:
             self.raised += 1
+        finally:
+            self.tape = None
+
+    def check_gradients(self, tape):
+        """Every gradient is None or has its source's shape and dtype; the finite-difference
+        values are checked by tests/test_tape_grad.py."""
+        floats = [r for r in self.results if r.dtype.is_floating]
+        if not floats:
+            return
+        grads = tape.gradient(floats, self.watched)
+        for src, g in zip(self.watched, grads):
+            if g is None:
+                continue
+            if tuple(g.shape) != tuple(src.shape) or g.dtype != src.dtype:
+                raise Mismatch(f"gradient of shape {tuple(g.shape)} {g.dtype.name} for a source "
+                               f"of shape {tuple(src.shape)} {src.dtype.name}")
 
 
 BINARY = {

@@ -239,6 +239,39 @@ typedef enum lm_act {
 lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
                    lm_tensor **out);
 
+/* ---- gradient tape (csrc/autodiff/) ----------------------------------------------------------
+ * Reverse-mode gradients with tf.GradientTape's semantics. A tape records while it is active on a
+ * thread (lm_tape_push .. lm_tape_pop; tapes are per thread and may nest). An op is recorded onto
+ * an active tape when one of its inputs is tracked by it: watched (lm_tape_watch) or the output
+ * of an op it recorded. Only float tensors are tracked. Backward rules run the same ops, so an
+ * outer tape records them: nested tapes give higher derivatives. */
+typedef struct lm_tape lm_tape;
+lm_status lm_tape_new(int persistent, lm_tape **out);
+void lm_tape_free(lm_tape *tape);          /* NULL is fine; pops it if active */
+lm_status lm_tape_push(lm_tape *tape);     /* start recording on this thread */
+lm_status lm_tape_pop(lm_tape *tape);      /* stop recording (the tape keeps what it holds) */
+void lm_tape_pause(lm_tape *tape, int paused);  /* stop_recording(): 1 pauses, 0 resumes */
+/* A persistent tape keeps what it saved after lm_tape_gradient (jacobians need several passes). */
+void lm_tape_set_persistent(lm_tape *tape, int persistent);
+/* Track x (float dtypes only; other dtypes are ignored, as they cannot have a gradient). */
+lm_status lm_tape_watch(lm_tape *tape, const lm_tensor *x);
+int lm_tape_tracks(const lm_tape *tape, const lm_tensor *x);
+void lm_tape_reset(lm_tape *tape);         /* forget every node and watched tensor */
+int64_t lm_tape_num_nodes(const lm_tape *tape);
+/* d(sum of targets)/d(source) for each source. seeds[i] (or NULL: ones) is the gradient flowing
+ * into targets[i] and must have its shape and dtype; seeds itself may be NULL. grads[j] is NULL
+ * when source j is not connected to any target. A non-persistent tape gives one set of gradients:
+ * it frees what it saved and a second call is LM_ERUNTIME. While it runs, the tape records its own
+ * backward ops only when it is persistent and recording (tf: gradients of gradients on one tape);
+ * other tapes recording on this thread record them when they track their inputs. */
+lm_status lm_tape_gradient(lm_tape *tape, int ntargets, const lm_tensor *const *targets,
+                           const lm_tensor *const *seeds, int nsources,
+                           const lm_tensor *const *sources, lm_tensor **grads);
+/* tf.identity (recorded: the gradient passes through) and tf.stop_gradient (a view that no tape
+ * tracks). Both share x's memory. */
+lm_status lm_identity(const lm_tensor *x, lm_tensor **out);
+lm_status lm_stop_gradient(const lm_tensor *x, lm_tensor **out);
+
 #ifdef __cplusplus
 }
 #endif

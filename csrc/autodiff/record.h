@@ -1,0 +1,66 @@
+/* record.h — what op entry points need from the gradient tape (csrc/autodiff/).
+ *
+ * Every differentiable op ends with
+ *     if (st == LM_OK && lm_tape_recording()) st = lm_record(kind, &attrs, nin, inputs, out);
+ * lm_tape_recording() is one thread-local load, so ops cost nothing extra when no tape is active
+ * on this thread. lm_record appends a node to each active tape that tracks one of the inputs
+ * (a watched tensor, or the output of an op it recorded); on failure it releases *out. */
+#ifndef LAMINA_RECORD_H
+#define LAMINA_RECORD_H
+
+#include "internal.h"
+
+/* The ops the tape knows a backward rule for. */
+typedef enum lm_gkind {
+    LM_G_BINARY,      /* code: lm_binop */
+    LM_G_UNARY,       /* code: lm_unop */
+    LM_G_WHERE,       /* inputs: cond, a, b */
+    LM_G_CLIP,        /* inputs: x, lo, hi */
+    LM_G_CAST,        /* between float dtypes */
+    LM_G_REDUCE,      /* code: lm_redop; axes, keepdims */
+    LM_G_SOFTMAX,     /* axis; code: 1 for log_softmax */
+    LM_G_RESHAPE,     /* reshape, expand_dims, squeeze: the gradient is reshaped back */
+    LM_G_TRANSPOSE,   /* axes: the permutation */
+    LM_G_BROADCAST,   /* broadcast_to, fill: the gradient is summed back to the input's shape */
+    LM_G_CONCAT,      /* axis */
+    LM_G_STACK,       /* axis */
+    LM_G_GATHER,      /* inputs: params, indices; axis */
+    LM_G_GETITEM,     /* index: the lm_index list */
+    LM_G_MATMUL,      /* code: transpose_a | transpose_b << 1 */
+    LM_G_IDENTITY,
+    LM_G_SCATTER,     /* the gradient of gather: inputs updates, indices; axis, shape of params */
+    LM_G_SETITEM,     /* the gradient of getitem: input g; index, shape of the indexed tensor */
+    LM_NGKIND
+} lm_gkind;
+
+typedef struct lm_gattrs {
+    int code;
+    int keepdims;
+    int64_t axis;
+    int naxes;                       /* reduce: -1 for all axes */
+    int64_t axes[LM_MAX_NDIM];       /* reduce axes or transpose perm */
+    int ndim;                        /* SCATTER / SETITEM: the shape of the result */
+    int64_t shape[LM_MAX_NDIM];
+    int nindex;                      /* GETITEM / SETITEM */
+    const lm_index *index;           /* copied by lm_record */
+} lm_gattrs;
+
+extern _Thread_local int lm_tape_depth;  /* tapes recording on this thread */
+
+static inline int lm_tape_recording(void) { return LM_UNLIKELY(lm_tape_depth != 0); }
+
+/* Whether an active tape on this thread tracks one of the n tensors (NULLs are skipped). */
+int lm_tape_tracks_any(int n, const lm_tensor *const *xs);
+
+lm_status lm_record(lm_gkind kind, const lm_gattrs *attrs, int nin, const lm_tensor *const *in,
+                    lm_tensor **out);
+
+/* The gradient ops (differentiable themselves, so that tapes can record them: higher order). */
+/* A zero tensor of `shape` with `updates` added at `indices` along `axis` (repeats add up). */
+lm_status lm_scatter_add(int ndim, const int64_t *shape, const lm_tensor *indices,
+                         const lm_tensor *updates, int64_t axis, lm_tensor **out);
+/* A zero tensor of `shape` with `g` written at x[index]. */
+lm_status lm_setitem_zeros(int ndim, const int64_t *shape, int n, const lm_index *index,
+                           const lm_tensor *g, lm_tensor **out);
+
+#endif

@@ -1,0 +1,275 @@
+"""tf.GradientTape on lamina's C tape.
+
+The C tape (csrc/autodiff/) records ops and runs the backward walk; this module adds what involves
+Python objects: variables (watched when read, through lamina._tape_hooks), nested structures of
+targets and sources, output_gradients, unconnected gradients and jacobians.
+"""
+import enum
+
+from lamina import _core, _tape_hooks
+from lamina._core import Tensor, convert_to_tensor
+
+
+class UnconnectedGradients(enum.Enum):
+    """What gradient() gives for a source the target does not depend on."""
+    NONE = "none"
+    ZERO = "zero"
+
+
+# ---- nested structures (lists, tuples, namedtuples, dicts by sorted key), as tf.nest ----------
+
+def _flatten(s):
+    if isinstance(s, dict):
+        return [x for k in sorted(s) for x in _flatten(s[k])]
+    if isinstance(s, (list, tuple)):
+        return [x for item in s for x in _flatten(item)]
+    return [s]
+
+
+def _pack(s, flat):
+    """The structure of s with its leaves taken in order from the iterator flat."""
+    if isinstance(s, dict):
+        packed = {k: _pack(s[k], flat) for k in sorted(s)}
+        return type(s)((k, packed[k]) for k in s)
+    if isinstance(s, tuple) and hasattr(s, "_fields"):
+        return type(s)(*[_pack(item, flat) for item in s])
+    if isinstance(s, (list, tuple)):
+        return type(s)(_pack(item, flat) for item in s)
+    return next(flat)
+
+
+def _is_variable(x):
+    return hasattr(x, "__lamina_tensor__") and hasattr(x, "trainable") and hasattr(x, "assign")
+
+
+class GradientTape:
+    """Records operations for automatic differentiation (tf.GradientTape).
+
+    Operations run inside `with GradientTape() as tape:` are recorded when one of their inputs is
+    watched: a tensor passed to `watch()`, a trainable variable read in the context (unless
+    watch_accessed_variables=False), or the result of a recorded op. `tape.gradient(target,
+    sources)` then gives d(sum(target))/d(source). A non-persistent tape gives one set of
+    gradients; `persistent=True` allows several. Tapes are per thread and nest: an outer tape
+    records the gradient computation of an inner one, which gives higher derivatives.
+    """
+
+    def __init__(self, persistent=False, watch_accessed_variables=True):
+        self._persistent = bool(persistent)
+        self._watch_accessed_variables = bool(watch_accessed_variables)
+        self._tape = _core._Tape(self._persistent)
+        self._recording = False
+        self._paused = False   # inside stop_recording()
+        self._used = False
+        self._variables = {}   # id(var) -> var, in the order they were first watched
+        self._reads = {}       # id(var) -> tensors read from it while watched
+        self._explicit = set()  # id(var) of variables passed to watch()
+
+    # ---- context ---------------------------------------------------------------------------
+    def __enter__(self):
+        self._push()
+        return self
+
+    def __exit__(self, typ, value, traceback):
+        if self._recording:
+            self._pop()
+
+    def _push(self):
+        if self._recording:
+            raise ValueError("Tape is still recording, This can happen if you try to re-enter "
+                             "an already-active tape.")
+        if self._tape is None:  # a used non-persistent tape entered again records afresh
+            self._tape = _core._Tape(self._persistent)
+            self._used = False
+        self._tape.push()
+        _tape_hooks.active_tapes().append(self)
+        self._recording = True
+
+    def _pop(self):
+        self._tape.pop()
+        tapes = _tape_hooks.active_tapes()
+        if self in tapes:
+            tapes.remove(self)
+        self._recording = False
+
+    # ---- watching ----------------------------------------------------------------------------
+    def watch(self, tensor):
+        """Ensure `tensor` (a tensor, a variable, or a nested structure of them) is traced."""
+        for t in _flatten(tensor):
+            if _is_variable(t):
+                self._explicit.add(id(t))
+                self._watch_variable(t, convert_to_tensor(t))
+            elif type(t) is Tensor:
+                self._live_tape().watch(t)
+            else:
+                raise ValueError(f"GradientTape.watch: expected a Tensor or a Variable, got "
+                                 f"{type(t).__name__}: {t!r}")
+
+    def _live_tape(self):
+        if self._tape is None:
+            self._tape = _core._Tape(self._persistent)
+            self._used = False
+        return self._tape
+
+    def _watch_variable(self, var, tensor):
+        key = id(var)
+        if key not in self._variables:
+            self._variables[key] = var
+            self._reads[key] = []
+        reads = self._reads[key]
+        if not any(r is tensor for r in reads):
+            reads.append(tensor)
+        self._live_tape().watch(tensor)
+
+    def _variable_accessed(self, var, tensor):
+        """Called (through lamina._tape_hooks) whenever a variable is read on this thread."""
+        if not self._recording or self._paused or self._tape is None:
+            return
+        if (self._watch_accessed_variables and getattr(var, "trainable", False)) or \
+                id(var) in self._explicit:
+            self._watch_variable(var, tensor)
+
+    def watched_variables(self):
+        """The variables this tape has watched, in the order they were first watched."""
+        return tuple(self._variables.values())
+
+    def stop_recording(self):
+        """A context in which operations are not recorded."""
+        return _StopRecording(self)
+
+    def reset(self):
+        """Forget everything recorded, as if exiting and entering a new tape."""
+        recording = self._recording
+        if recording:
+            self._pop()
+        self._tape = _core._Tape(self._persistent)
+        self._used = False
+        self._variables.clear()
+        self._reads.clear()
+        self._explicit.clear()
+        if recording:
+            self._push()
+
+    # ---- gradients ---------------------------------------------------------------------------
+    def _check_usable(self, what):
+        if self._tape is None or self._used:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
+                               "set of gradients (or jacobians)")
+        if self._recording and not self._persistent:
+            # tf: gradient() inside a non-persistent tape's context stops its recording
+            self._pop()
+
+    def _source_tensors(self, flat_sources):
+        """Each source as a list of tensors whose gradients sum to its own."""
+        groups = []
+        for s in flat_sources:
+            if _is_variable(s):
+                groups.append(list(self._reads.get(id(s), ())))
+            elif type(s) is Tensor:
+                groups.append([s])
+            else:
+                raise ValueError(f"GradientTape.gradient: sources must be Tensors or Variables, "
+                                 f"got {type(s).__name__}: {s!r}")
+        return groups
+
+    def _run(self, flat_targets, seeds, groups):
+        flat = [t for g in groups for t in g]
+        grads = self._tape.gradient(flat_targets, seeds, flat)
+        out, k = [], 0
+        for g in groups:
+            total = None
+            for gi in grads[k:k + len(g)]:
+                if gi is not None:
+                    total = gi if total is None else _core.add(total, gi)
+            out.append(total)
+            k += len(g)
+        return out
+
+    @staticmethod
+    def _fill_unconnected(grads, flat_sources, unconnected_gradients):
+        mode = UnconnectedGradients(unconnected_gradients)
+        if mode is UnconnectedGradients.NONE:
+            return grads
+        return [g if g is not None else _core.zeros(tuple(s.shape), dtype=s.dtype)
+                for g, s in zip(grads, flat_sources)]
+
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients=UnconnectedGradients.NONE):
+        """d(sum(target)) / d(source) for every source, in the structure of `sources`.
+
+        target: a tensor or a nested structure of tensors (their gradients add up).
+        output_gradients: None, or one gradient per target (the same structure and shapes),
+        used instead of ones. Sources the target does not depend on give None, or zeros with
+        unconnected_gradients=UnconnectedGradients.ZERO.
+        """
+        UnconnectedGradients(unconnected_gradients)  # validate before using the tape
+        self._check_usable("gradient")
+        flat_targets = [convert_to_tensor(t) for t in _flatten(target)]
+        if output_gradients is None:
+            seeds = [None] * len(flat_targets)
+        else:
+            seeds = _flatten(output_gradients)
+            if len(seeds) != len(flat_targets):
+                raise ValueError(f"GradientTape.gradient: {len(flat_targets)} targets but "
+                                 f"{len(seeds)} output_gradients")
+            seeds = [None if s is None else convert_to_tensor(s, dtype=t.dtype)
+                     for s, t in zip(seeds, flat_targets)]
+        flat_sources = _flatten(sources)
+        grads = self._run(flat_targets, seeds, self._source_tensors(flat_sources))
+        if not self._persistent:
+            self._tape = None
+            self._used = True
+        grads = self._fill_unconnected(grads, flat_sources, unconnected_gradients)
+        return _pack(sources, iter(grads))
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """The Jacobian of `target` with respect to each source: for a source of shape S and a
+        target of shape T, a tensor of shape T + S (one backward pass per target element)."""
+        UnconnectedGradients(unconnected_gradients)
+        self._check_usable("jacobian")
+        t = convert_to_tensor(target)
+        flat_sources = _flatten(sources)
+        groups = self._source_tensors(flat_sources)
+        n = int(t.shape.num_elements())
+        tshape = tuple(t.shape)
+        self._tape.set_persistent(True)
+        try:
+            rows = []
+            for i in range(n):
+                seed = _core.reshape(_core.one_hot(i, n, dtype=t.dtype), tshape)
+                rows.append(self._run([t], [seed], groups))
+        finally:
+            self._tape.set_persistent(self._persistent)
+        if not self._persistent:
+            self._tape = None
+            self._used = True
+        out = []
+        for j, s in enumerate(flat_sources):
+            sshape = tuple(s.shape)
+            col = [r[j] for r in rows]
+            if all(g is None for g in col):
+                if UnconnectedGradients(unconnected_gradients) is UnconnectedGradients.ZERO:
+                    out.append(_core.zeros(tshape + sshape, dtype=s.dtype))
+                else:
+                    out.append(None)
+                continue
+            col = [g if g is not None else _core.zeros(sshape, dtype=s.dtype) for g in col]
+            stacked = _core.stack(col) if col else _core.zeros((0,) + sshape, dtype=s.dtype)
+            out.append(_core.reshape(stacked, tshape + sshape))
+        return _pack(sources, iter(out))
+
+
+class _StopRecording:
+    def __init__(self, tape):
+        self._tape = tape
+
+    def __enter__(self):
+        if not self._tape._recording or self._tape._paused:
+            raise RuntimeError("Tape is not recording.")
+        self._tape._tape.pause(True)
+        self._tape._paused = True
+
+    def __exit__(self, typ, value, traceback):
+        self._tape._paused = False
+        if self._tape._tape is not None:
+            self._tape._tape.pause(False)
