@@ -45,6 +45,7 @@ class VariableAggregation(enum.Enum):
 
 _state = threading.local()   # .autocast: the compute dtype floating variables are read in, or None
 _state.autocast = None       # (main thread; other threads see the getattr default)
+_tape_hooks.active_tapes()   # creates this thread's (empty) tape list: reads test it cheaply
 _hook = _tape_hooks.variable_accessed
 _tape_local = _tape_hooks._local
 
@@ -253,11 +254,15 @@ class Variable:
         """The current value: the same Tensor object between assignments (cast to the compute
         dtype inside a mixed-precision layer call)."""
         t = self._value
-        if getattr(_tape_local, "tapes", None):
+        try:
+            tapes = _tape_local.tapes
+        except AttributeError:   # first read on this thread (getattr's default path is slow)
+            tapes = _tape_hooks.active_tapes()
+        if tapes:
             _hook(self, t)
         if self._autocast:
             dt = getattr(_state, "autocast", None)
-            if dt is not None and dt != self._dtype:
+            if dt is not None and dt is not self._dtype:
                 return _core.cast(t, dt)
         return t
 

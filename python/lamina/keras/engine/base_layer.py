@@ -208,7 +208,6 @@ class Layer:
     _TRACKABLE = (Variable, list, tuple, dict)
     # Layers whose `call` is known to add no losses / metrics and need no context may be
     # called through the short path once built (see _update_fast_path).
-    _fast_call_ok = False
     # The fast path may leave `axes` of the input spec to call (which must then reject a
     # wrong size itself; the spec check then runs to give the layer's own error).
     _fast_spec_axes_checked_by_call = False
@@ -260,7 +259,8 @@ class Layer:
         s(self, "_metrics", [])
         s(self, "_inbound_nodes", [])
         s(self, "_outbound_nodes", [])
-        s(self, "_fast", False)
+        s(self, "_fast_dtype", None)
+        s(self, "_fast_min_ndim", 0)
         s(self, "_dynamic", bool(dynamic))
         s(self, "_autocast", kwargs.get("autocast", True))
         s(self, "_initial_weights", kwargs.get("weights"))
@@ -308,6 +308,8 @@ class Layer:
         cd = policy.compute_dtype
         object.__setattr__(self, "_compute_dtype_object", as_dtype(cd) if cd else None)
         object.__setattr__(self, "_mixed", policy.compute_dtype != policy.variable_dtype)
+        if "_call_spec" in self.__dict__:
+            self._update_fast_path()
 
     @property
     def dtype_policy(self):
@@ -726,52 +728,37 @@ class Layer:
         self._update_fast_path()
 
     def _update_fast_path(self):
-        """Whether a call may skip the general machinery: a built layer of a class that allows
-        it, with no input spec beyond what its call checks, no masks, no activity regularizer,
-        no training argument, and no mixed policy."""
+        """Whether a call may skip the general machinery: a built layer whose `call` is marked
+        pure (`fast_call`: adds no losses or metrics, calls no other layer, needs no context),
+        with no activity regularizer, no training / mask arguments, no mixed policy, and an
+        input spec of at most `min_ndim` (plus `axes` when the call itself rejects a wrong
+        size). Then __call__ is: check type, dtype, rank and mask of one tensor; call."""
         d = self.__dict__
         spec = d.get("_call_spec")
-        ok = (d.get("built", False) and type(self)._fast_call_ok
+        ok = (d.get("built", False) and getattr(type(self).call, "_lamina_fast_call", False)
               and d.get("_activity_regularizer") is None
               and spec is not None and not spec.expects_training and not spec.expects_mask
               and not spec.varkw and not d.get("_mixed") and not d.get("_dynamic")
               and d.get("_compute_dtype_object") is not None)
-        min_ndim, max_ndim = 0, 64
-        spec = d.get("_input_spec")
-        if ok and spec is not None:
-            if not isinstance(spec, InputSpec) or spec.shape is not None or spec.dtype \
-                    or (spec.axes and not type(self)._fast_spec_axes_checked_by_call):
+        min_ndim = 0
+        ispec = d.get("_input_spec")
+        if ok and ispec is not None:
+            if not isinstance(ispec, InputSpec) or ispec.shape is not None or ispec.dtype \
+                    or ispec.ndim is not None or ispec.max_ndim is not None \
+                    or (ispec.axes and not type(self)._fast_spec_axes_checked_by_call):
                 ok = False
-            else:
-                if spec.ndim is not None:
-                    min_ndim = max_ndim = spec.ndim
-                if spec.min_ndim is not None:
-                    min_ndim = max(min_ndim, spec.min_ndim)
-                if spec.max_ndim is not None:
-                    max_ndim = min(max_ndim, spec.max_ndim)
+            elif ispec.min_ndim is not None:
+                min_ndim = ispec.min_ndim
         object.__setattr__(self, "_fast_min_ndim", min_ndim)
-        object.__setattr__(self, "_fast_max_ndim", max_ndim)
-        object.__setattr__(self, "_fast", ok)
+        object.__setattr__(self, "_fast_dtype", d.get("_compute_dtype_object") if ok else None)
 
     def __call__(self, *args, **kwargs):
-        # The short path: one concrete tensor of the compute dtype, a built layer, no extras.
-        if self._fast and len(args) == 1 and not kwargs:
+        # The short path (see _update_fast_path): one concrete tensor of the compute dtype.
+        fd = self._fast_dtype
+        if fd is not None and not kwargs and len(args) == 1:
             x = args[0]
-            if type(x) is Tensor and x.dtype is self._compute_dtype_object and \
-                    self._fast_min_ndim <= x.ndim <= self._fast_max_ndim and \
+            if type(x) is Tensor and x.dtype is fd and x.ndim >= self._fast_min_ndim and \
                     (not self._supports_masking or getattr(x, "_keras_mask", None) is None):
-                ctx = _ctx
-                if ctx.depth == 0:
-                    if self._eager_losses:
-                        self._clear_losses()
-                    ctx.depth = 1
-                    try:
-                        return self.call(x)
-                    except Exception:
-                        self._check_spec_after_failure(x)
-                        raise
-                    finally:
-                        ctx.depth = 0
                 try:
                     return self.call(x)
                 except Exception:
@@ -841,6 +828,8 @@ class Layer:
             self._handle_activity_regularization(inputs, outputs)
         if self._supports_masking:
             self._set_mask_metadata(inputs, outputs, input_masks)
+        if self._fast_dtype is None and self.built:
+            self._update_fast_path()
         return outputs
 
     def _call_body(self, inputs, args, kwargs, first):
@@ -1184,6 +1173,13 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def fast_call(fn):
+    """Mark a `call` as pure: it adds no losses or metrics and calls no other layer, so a
+    built layer may be called through the short path (Dense.call is one)."""
+    fn._lamina_fast_call = True
+    return fn
 
 
 def _overrides(cls, method, base):

@@ -6,7 +6,7 @@ from lamina import _core, _tape_hooks
 from lamina._core import Tensor, as_dtype
 from lamina.tensor_shape import TensorShape
 from lamina.keras import activations, initializers, regularizers, constraints, backend
-from lamina.keras.engine.base_layer import Layer
+from lamina.keras.engine.base_layer import Layer, fast_call
 from lamina.keras.engine.input_spec import InputSpec
 
 _dense = _core.dense
@@ -16,7 +16,6 @@ _tape_local = _tape_hooks._local
 class Dense(Layer):
     """activation(inputs @ kernel + bias): tf.keras.layers.Dense."""
 
-    _fast_call_ok = True
     _fast_spec_axes_checked_by_call = True   # the C kernel rejects a wrong last dimension
 
     def __init__(self, units, activation=None, use_bias=True,
@@ -80,15 +79,25 @@ class Dense(Layer):
             fused = activations.FUSED.get(value, False) if value is not None else None
             object.__setattr__(self, "_fused_act", fused)
 
+    @fast_call
     def call(self, inputs):
-        kernel = self.kernel.value()
-        bias = self.bias.value() if self.bias is not None else None
+        try:
+            tapes = _tape_local.tapes
+        except AttributeError:
+            tapes = _tape_hooks.active_tapes()
+        bias = self.bias
+        if tapes or self._mixed:   # reads the tape sees / cast to the compute dtype
+            kernel = self.kernel.value()
+            bias = bias.value() if bias is not None else None
+        else:
+            kernel = self.kernel._value
+            bias = bias._value if bias is not None else None
         if type(inputs) is not Tensor:
             inputs = _core.convert_to_tensor(inputs)
-        if inputs.dtype != kernel.dtype:
+        if inputs.dtype is not kernel.dtype:
             inputs = _core.cast(inputs, kernel.dtype)
         fused = self._fused_act
-        if getattr(_tape_local, "tapes", None):
+        if tapes:
             # Under a gradient tape: compose from ops the tape differentiates.
             out = _core.matmul(inputs, kernel) if inputs.ndim == 2 else \
                 _core.reshape(_core.matmul(_core.reshape(inputs, (-1, kernel.shape[0])), kernel),
