@@ -821,11 +821,11 @@ class Layer:
             else:
                 with _vars.autocast_scope(None):
                     outputs = self._call_body(inputs, args, kwargs, first)
+            if self._activity_regularizer is not None:
+                self._handle_activity_regularization(inputs, outputs)
         finally:
             ctx.depth -= 1
             ctx.training = prev_training
-        if self._activity_regularizer is not None:
-            self._handle_activity_regularization(inputs, outputs)
         if self._supports_masking:
             self._set_mask_metadata(inputs, outputs, input_masks)
         if self._fast_dtype is None and self.built:
