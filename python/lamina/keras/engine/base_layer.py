@@ -1103,7 +1103,7 @@ class Layer:
         if hasattr(self, "_batch_input_shape"):
             config["batch_input_shape"] = self._batch_input_shape
         cls = type(self)
-        if _overrides(cls, "get_config", Layer):
+        if not getattr(cls.get_config, "_is_default", False):
             return config
         extra = [p.name for p in _init_argspec(cls)
                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
@@ -1140,6 +1140,8 @@ class Layer:
                         "arg2": self.arg2,
                     }})
                     return config"""))
+
+    get_config._is_default = True
 
     @classmethod
     def from_config(cls, config):

@@ -374,7 +374,7 @@ def install_dispatch():
                 continue
             if getattr(fn, "__wrapped__", None) is not None:
                 continue
-            key = id(fn)
+            key = (mod_name, id(fn))
             if key not in done:
                 done[key] = _wrap(fn, f"{mod_name}.{name}" if mod_name else name)
             setattr(mod, name, done[key])

@@ -218,13 +218,13 @@ class Model(Layer):
     # ---- config -----------------------------------------------------------------------------------
     def get_config(self):
         if not getattr(self, "_is_graph_network", False):
-            if type(self).get_config is not Model.get_config:
-                return {"name": self.name, "trainable": self.trainable}
             try:
                 return Layer.get_config(self)
             except NotImplementedError:
                 return {}
         return self._functional_config()
+
+    get_config._is_default = True
 
     def _functional_config(self):
         node_index = {}   # id(node) -> index among this model's nodes of its layer
