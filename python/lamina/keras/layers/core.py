@@ -109,6 +109,19 @@ class Dense(Layer):
             return _dense(inputs, kernel, bias, fused)
         return self.activation(_dense(inputs, kernel, bias, None))
 
+    def _fast_forward(self, x):
+        # The short path has checked: x is a Tensor of the (unmixed) compute dtype = the
+        # weights' dtype, of rank >= 2. With no tape recording, one fused kernel call.
+        fused = self._fused_act
+        try:
+            tapes = _tape_local.tapes
+        except AttributeError:
+            tapes = _tape_hooks.active_tapes()
+        if tapes or fused is False:
+            return self.call(x)
+        b = self.bias
+        return _dense(x, self.kernel._value, None if b is None else b._value, fused)
+
     def compute_output_shape(self, input_shape):
         input_shape = TensorShape(input_shape)
         if input_shape[-1] is None:
