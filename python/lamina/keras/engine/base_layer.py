@@ -141,7 +141,13 @@ class _TrackedList(list):
 
     def __deepcopy__(self, memo):
         import copy
-        return [copy.deepcopy(v, memo) for v in self]
+        owner = self._owner()
+        new_owner = memo.get(id(owner), owner) if owner is not None else None
+        new = _TrackedList.__new__(_TrackedList)
+        memo[id(self)] = new
+        list.extend(new, [copy.deepcopy(v, memo) for v in self])
+        new._owner = weakref.ref(new_owner) if new_owner is not None else (lambda: None)
+        return new
 
 
 class _TrackedDict(dict):
@@ -169,7 +175,14 @@ class _TrackedDict(dict):
 
     def __deepcopy__(self, memo):
         import copy
-        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+        owner = self._owner()
+        new_owner = memo.get(id(owner), owner) if owner is not None else None
+        new = _TrackedDict.__new__(_TrackedDict)
+        memo[id(self)] = new
+        for k, v in self.items():
+            dict.__setitem__(new, k, copy.deepcopy(v, memo))
+        new._owner = weakref.ref(new_owner) if new_owner is not None else (lambda: None)
+        return new
 
 
 def _is_metric(x):
@@ -540,6 +553,33 @@ class Layer:
             elif isinstance(obj, dict):
                 stack.extend(reversed([x for x in obj.values()
                                        if isinstance(x, (Layer, list, tuple, dict))]))
+
+    @property
+    def _self_tracked_trackables(self):
+        return self._self_tracked
+
+    def add_update(self, updates, inputs=None):
+        """tf.keras 1 compatibility: eager updates have already run; callables are run now."""
+        for u in flatten(updates):
+            if callable(u) and not isinstance(u, (Tensor, Variable)):
+                u()
+
+    def __deepcopy__(self, memo):
+        import copy
+        cls = type(self)
+        new = object.__new__(cls)
+        memo[id(self)] = new
+        old_rc = self.__dict__.get("_ref_counts", {})
+        rc = {}
+        for k, v in self.__dict__.items():
+            if k == "_ref_counts":
+                continue
+            nv = copy.deepcopy(v, memo)
+            object.__setattr__(new, k, nv)
+            if id(v) in old_rc:
+                rc[id(nv)] = old_rc[id(v)]
+        object.__setattr__(new, "_ref_counts", rc)
+        return new
 
     def _flatten_modules(self, recursive=True, include_self=True):
         return self._flatten_layers(recursive, include_self)
@@ -949,7 +989,7 @@ class Layer:
         ctx.depth += 1
         ctx.training = training
         try:
-            with _kt.tracing(quiet):
+            with _kt.tracing(quiet), _vars.name_scope(self.name):
                 ci = self._maybe_cast_inputs(ci)
                 with _vars.autocast_scope(self._compute_dtype_object if self._mixed else None):
                     out = self.call(ci, *ca, **ck)

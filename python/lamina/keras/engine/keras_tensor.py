@@ -106,7 +106,7 @@ def _getitem(x, key):
     return x[key]
 
 
-_BINOPS = {"add": (_core.add, "math.add"), "sub": (_core.subtract, "math.subtract"),
+_BINOPS = {"add": (_core.add, "__operators__.add"), "sub": (_core.subtract, "math.subtract"),
            "mul": (_core.multiply, "math.multiply"), "truediv": (_core.truediv, "math.truediv"),
            "floordiv": (_core.floordiv, "math.floordiv"), "mod": (_core.floormod, "math.floormod"),
            "pow": (_core.pow_, "math.pow"), "matmul": (_core.matmul, "linalg.matmul"),
@@ -384,6 +384,8 @@ def resolve_op(path):
     """The lamina function a TFOpLambda config names ('math.abs', '__operators__.getitem')."""
     if path == "__operators__.getitem":
         return _getitem
+    if path == "__operators__.add":
+        return _core.add
     obj = lamina
     for part in path.split("."):
         obj = getattr(obj, part)

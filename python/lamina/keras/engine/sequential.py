@@ -13,6 +13,8 @@ class Sequential(Model):
         self._seq_layers = []
         object.__setattr__(self, "_input_kt", None)
         object.__setattr__(self, "_output_kt", None)
+        if layers is not None and not isinstance(layers, (list, tuple)):
+            layers = [layers]
         for layer in layers or []:
             self.add(layer)
 

@@ -5,6 +5,10 @@ from lamina.keras.engine.input_layer import InputLayer, Input
 from lamina.keras.layers.core import (Dense, Activation, Flatten, Dropout, Lambda,
                                       TFOpLambda)
 from lamina.keras.engine.functional import AddLoss, AddMetric
+from lamina.keras.layers.more import (BatchNormalization, Add, Subtract, Multiply, Average,
+                                      Maximum, Minimum, Concatenate, add, subtract, multiply,
+                                      average, maximum, minimum, concatenate, ReLU, Softmax,
+                                      Reshape, Embedding)
 
 
 def serialize(layer):
