@@ -203,12 +203,12 @@ def test_subclassed_model():
 
         def call(self, x, training=None):
             return self.d2(self.d1(x))
-    m = MyModel()
+    m = MyModel(units=4)
     assert m.name == "my_model"
     assert m(np.ones((2, 3), np.float32)).shape == (2, 1)
     assert [l.name for l in m.layers] == ["dense", "dense_1"] and len(m.weights) == 4
-    conf = m.get_config()
-    assert conf["units"] == 4
+    conf = m.get_config()           # constructor arguments as passed (tf.keras: no defaults)
+    assert conf["units"] == 4 and "units" not in MyModel().get_config()
     assert MyModel.from_config(conf).units == 4
     with pytest.raises(NotImplementedError, match="call"):
         keras.Model()(tf.ones((1,)))

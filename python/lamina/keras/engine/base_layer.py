@@ -185,9 +185,14 @@ class _TrackedDict(dict):
         return new
 
 
+_METRIC_CLASS = []
+
+
 def _is_metric(x):
-    from lamina.keras.metrics import Metric
-    return isinstance(x, Metric)
+    if not _METRIC_CLASS:
+        from lamina.keras.metrics import Metric
+        _METRIC_CLASS.append(Metric)
+    return isinstance(x, _METRIC_CLASS[0])
 
 
 def _flat_values(v):
@@ -233,16 +238,9 @@ class Layer:
         object.__setattr__(obj, "_auto_get_config", auto)
         if auto:
             params = _init_argspec(cls)
-            config = {}
             pos = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            for p, v in zip(pos, args):
-                config[p.name] = v
-            for p in params:
-                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in config \
-                        and p.default is not p.empty and p.name not in kwargs:
-                    if _serializable(p.default):
-                        config[p.name] = p.default
-            config.update(kwargs)
+            config = dict(kwargs)
+            config.update({p.name: v for p, v in zip(pos, args)})
             object.__setattr__(obj, "_auto_config", config)
         return obj
 
@@ -253,9 +251,13 @@ class Layer:
                 raise TypeError(f"Keyword argument not understood: {kwarg!r} (layer class "
                                 f"{type(self).__name__}; accepted: trainable, name, dtype, "
                                 f"dynamic, {', '.join(sorted(_ALLOWED_KWARGS))})")
-        if not (isinstance(trainable, bool) or isinstance(trainable, (np.bool_,))):
+        if not (isinstance(trainable, (bool, np.bool_)) or (
+                hasattr(trainable, "dtype") and getattr(trainable, "ndim", None) == 0
+                and as_dtype(trainable.dtype).is_bool)):
             raise TypeError(f"Expected `trainable` argument to be a boolean, but got: "
                             f"{trainable!r}")
+        if not isinstance(dynamic, (bool, np.bool_)):
+            raise TypeError(f"Expected `dynamic` argument to be a boolean, but got: {dynamic!r}")
         s(self, "_trainable", bool(trainable))
         s(self, "_stateful", False)
         s(self, "built", False)
@@ -463,28 +465,33 @@ class Layer:
 
     # ---- attribute tracking -----------------------------------------------------------------------
     def __setattr__(self, name, value):
-        if isinstance(value, (Variable, Layer, list, tuple, dict)) or _is_metric(value):
-            if hasattr(type(self), name) and isinstance(getattr(type(self), name), property):
-                object.__setattr__(self, name, value)
-                return
-            if "_self_tracked" not in self.__dict__:
+        if hasattr(type(self), name):
+            # class attributes and @property setters are not tracked (as tf.keras)
+            object.__setattr__(self, name, value)
+            return
+        d = self.__dict__
+        if isinstance(value, _TRACKED_TYPES) or _is_metric(value):
+            if "_self_tracked" not in d:
                 raise RuntimeError(f"It looks like you are subclassing `Layer` and forgot to "
-                                   f"call `super().__init__()`. Always start with this line. "
-                                   f"(setting {name!r} on {type(self).__name__})")
-            try:
+                                   f"call `super().__init__()`. You must call `super()."
+                                   f"__init__()` first in the constructor (setting {name!r} "
+                                   f"on {type(self).__name__}).")
+            position = None
+            old = d.get(name)
+            if isinstance(value, Variable) and isinstance(old, Variable):
+                # a variable replacing a variable keeps its place in the weights
+                lst = self._trainable_weights if old.trainable else self._non_trainable_weights
+                position = next((i for i, w in enumerate(lst) if w is old), None)
+            if name in d:
                 self.__delattr__(name)
-            except AttributeError:
-                pass
             value = _wrap_container(self, value)
             rc = self._ref_counts
             rc[id(value)] = rc.get(id(value), 0) + 1
             object.__setattr__(self, name, value)
-            self._track_value(value)
+            self._track_value(value, position)
             return
-        if name in self.__dict__ and name[0] != "_":
-            old = self.__dict__[name]
-            if isinstance(old, (Variable, Layer, list, tuple, dict)):
-                self.__delattr__(name)
+        if name in d and isinstance(d[name], _TRACKED_TYPES) and "_ref_counts" in d:
+            self.__delattr__(name)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -511,7 +518,7 @@ class Layer:
         if _is_metric(existing):
             object.__setattr__(self, "_metrics", [m for m in self._metrics if m is not existing])
 
-    def _track_value(self, value):
+    def _track_value(self, value, position=None):
         if _is_metric(value):
             if not any(m is value for m in self._metrics):
                 self._metrics.append(value)
@@ -519,15 +526,18 @@ class Layer:
         if isinstance(value, (Layer, list, tuple, dict)):
             if not any(x is value for x in self._self_tracked):
                 self._self_tracked.append(value)
-        self._track_variables(_flat_values(value))
+        self._track_variables(_flat_values(value), position)
 
-    def _track_variables(self, values):
+    def _track_variables(self, values, position=None):
         """Own variables (and metrics) among `values`; layers are found through _self_tracked."""
         for v in _flat_values(list(values)):
             if isinstance(v, Variable):
                 lst = self._trainable_weights if v.trainable else self._non_trainable_weights
                 if not any(w is v for w in lst):
-                    lst.append(v)
+                    if position is None:
+                        lst.append(v)
+                    else:
+                        lst.insert(position, v)
             elif _is_metric(v):
                 if not any(m is v for m in self._metrics):
                     self._metrics.append(v)
@@ -825,8 +835,8 @@ class Layer:
         if "inputs" in kwargs:
             kwargs = dict(kwargs)
             return kwargs.pop("inputs"), (), kwargs
-        raise TypeError(f"The first argument to `Layer.call` must always be passed (layer "
-                        f"{self.name!r}).")
+        raise ValueError(f"The first argument to `Layer.call` must always be passed (layer "
+                         f"{self.name!r}).")
 
     def _call_general(self, args, kwargs):
         inputs, args, kwargs = self._split_first_arg(args, kwargs)
@@ -1220,6 +1230,9 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+_TRACKED_TYPES = (Variable, Layer, list, tuple, dict)
 
 
 def fast_call(fn):
