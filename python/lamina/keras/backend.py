@@ -38,9 +38,17 @@ def get_uid(prefix=""):
         return _uids[prefix]
 
 
+_observed_names = set()
+
+
+def observe_name(name):
+    _observed_names.add(name)
+
+
 def reset_uids():
     with _lock:
         _uids.clear()
+        _observed_names.clear()
 
 
 def clear_session():
@@ -57,15 +65,20 @@ def to_snake_case(name):
     return insecure if insecure[0] != "_" else "private" + insecure
 
 
-def unique_object_name(name, zero_based=True):
-    """'dense', 'dense_1', 'dense_2', ... (tf.keras.backend.unique_object_name)."""
-    with _lock:
-        key = ("__name__", name)
-        n = _uids[key]
-        _uids[key] += 1
-    if zero_based:
-        return name if n == 0 else f"{name}_{n}"
-    return f"{name}_{n + 1}"
+def unique_object_name(name, zero_based=True, avoid_observed_names=False):
+    """'dense', 'dense_1', 'dense_2', ... (tf.keras.backend.unique_object_name); with
+    avoid_observed_names, names already given to layers are skipped."""
+    while True:
+        with _lock:
+            key = ("__name__", name)
+            n = _uids[key]
+            _uids[key] += 1
+        if zero_based:
+            proposed = name if n == 0 else f"{name}_{n}"
+        else:
+            proposed = f"{name}_{n + 1}"
+        if not avoid_observed_names or proposed not in _observed_names:
+            return proposed
 
 
 def learning_phase():

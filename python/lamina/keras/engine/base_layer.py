@@ -36,6 +36,7 @@ class _CallContext(threading.local):
     def __init__(self):
         self.depth = 0
         self.training = None
+        self.extra = {}     # registered call-context arguments other than training
 
 
 _ctx = _CallContext()
@@ -47,7 +48,7 @@ def call_context():
 
 # ---- the signature of `call`, computed once per function -------------------------------------------
 class _CallSpec:
-    __slots__ = ("arg_names", "expects_training", "expects_mask", "varkw", "varargs",
+    __slots__ = ("arg_names", "param_names", "expects_training", "expects_mask", "varkw", "varargs",
                  "default_training", "training_pos", "mask_pos", "first_arg")
 
     def __init__(self, fn):
@@ -56,6 +57,7 @@ class _CallSpec:
         self.arg_names = [p.name for p in params
                           if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         names = {p.name for p in params}
+        self.param_names = names
         self.varkw = any(p.kind == p.VAR_KEYWORD for p in params)
         self.varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
         self.expects_training = "training" in names
@@ -223,6 +225,10 @@ def _wrap_container(owner, v):
 class Layer:
     """The base class of layers: see the reference page (keras-base-layer-api.md)."""
 
+    _fast_dtype = None        # class defaults, so a layer whose __init__ skipped super()
+    _fast_min_ndim = 0        # still reaches the general path (and its clear error)
+    _call_context_args = ("training",)
+
     _TRACKABLE = (Variable, list, tuple, dict)
     # Layers whose `call` is known to add no losses / metrics and need no context may be
     # called through the short path once built (see _update_fast_path).
@@ -302,6 +308,7 @@ class Layer:
                                               zero_based=zero_based)
         elif not isinstance(name, str):
             raise TypeError(f"Expected `name` argument to be a string, but got: {name!r}")
+        backend.observe_name(name)
         object.__setattr__(self, "_name", name)
 
     @property
@@ -839,6 +846,10 @@ class Layer:
                          f"{self.name!r}).")
 
     def _call_general(self, args, kwargs):
+        if "_call_spec" not in self.__dict__:
+            raise RuntimeError(f"You must call `super().__init__()` in the constructor of "
+                               f"{type(self).__name__} before using the layer.")
+        object.__setattr__(self, "_called", True)
         inputs, args, kwargs = self._split_first_arg(args, kwargs)
         if self._convert_input_types:
             inputs = _convert_inputs(inputs)
@@ -862,7 +873,9 @@ class Layer:
             input_masks = kwargs.get("mask")
         if self._input_spec is not None:
             _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
-        prev_training = ctx.training
+        prev_training, prev_extra = ctx.training, ctx.extra
+        if len(self._call_context_args) > 1:
+            kwargs = self._resolve_context_args(kwargs, ctx)
         ctx.depth += 1
         ctx.training = training
         first = not self.built
@@ -880,7 +893,7 @@ class Layer:
                 self._handle_activity_regularization(inputs, outputs)
         finally:
             ctx.depth -= 1
-            ctx.training = prev_training
+            ctx.training, ctx.extra = prev_training, prev_extra
         if self._supports_masking:
             self._set_mask_metadata(inputs, outputs, input_masks)
         if self._fast_dtype is None and self.built:
@@ -892,6 +905,37 @@ class Layer:
             with _vars.name_scope(self.name):
                 return self.call(inputs, *args, **kwargs)
         return self.call(inputs, *args, **kwargs)
+
+    def _register_call_context_args(self, *names):
+        """Declare call arguments that, like `training`, propagate from an outer call to the
+        layers called inside it (which declare them too)."""
+        if self.__dict__.get("_called", False):
+            raise RuntimeError("Cannot add call-context args after the layer has been called.")
+        args = list(self._call_context_args)
+        for n in names:
+            if n not in args:
+                args.append(n)
+        object.__setattr__(self, "_call_context_args", tuple(args))
+
+    def _resolve_context_args(self, kwargs, ctx):
+        spec = self._call_spec
+        extra = dict(ctx.extra)
+        kwargs = dict(kwargs)
+        for name in self._call_context_args:
+            if name == "training":
+                continue
+            value = kwargs.get(name)
+            if value is None:
+                value = ctx.extra.get(name)
+            if name in spec.param_names:
+                if value is not None or name in kwargs:
+                    kwargs[name] = value
+            else:
+                kwargs.pop(name, None)
+            if value is not None:
+                extra[name] = value
+        ctx.extra = extra
+        return kwargs
 
     def _resolve_training(self, args, kwargs, ctx):
         spec = self._call_spec
@@ -1026,7 +1070,14 @@ class Layer:
         return map_structure(lambda t: t.shape, out)
 
     def compute_output_signature(self, input_signature):
-        return self.compute_output_shape(input_signature)
+        """Specs (shape and dtype) of the outputs for input specs (objects with shape, dtype)."""
+        def to_kt(spec):
+            return KerasTensor(spec.shape, getattr(spec, "dtype", None) or
+                               self._compute_dtype_object or "float32")
+        kin = map_structure(to_kt, input_signature)
+        if not self.built:
+            self._maybe_build(kin)
+        return self._infer_outputs(kin, (), {}, None)
 
     # ---- losses -----------------------------------------------------------------------------------
     def _clear_losses(self):

@@ -51,6 +51,10 @@ class Model(Layer):
         super().__init__(name=name, trainable=trainable, dtype=dtype)
         s = object.__setattr__
         s(self, "_is_graph_network", True)
+        if isinstance(inputs, list) and len(flatten(inputs)) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, list) and len(flatten(outputs)) == 1:
+            outputs = outputs[0]
         s(self, "_nested_inputs", inputs)
         s(self, "_nested_outputs", outputs)
         flat_in = flatten(inputs)
@@ -65,18 +69,34 @@ class Model(Layer):
                                  f"a Keras layer. Received: {t!r}")
         s(self, "inputs", flat_in)
         s(self, "outputs", flat_out)
-        nodes = F.topological_nodes(flat_out)
-        # Inputs that no output depends on are still part of the model.
-        for t in flat_in:
+        s(self, "input_names", [F.node_of(t).layer.name for t in flat_in])
+        s(self, "output_names", [t._keras_history.layer.name for t in flat_out])
+        nodes = F.topological_nodes(flat_out, stop=flat_in)
+        # Inputs are entry points; Input layers no output depends on still belong to the model.
+        for t in reversed(flat_in):
             n = F.node_of(t)
-            if n not in nodes:
+            if n.is_input and n not in nodes:
                 nodes.insert(0, n)
-        F.check_connected(flat_in, nodes)
+        F.check_connected(flat_in, [n for n in nodes if not n.is_input or
+                                    any(id(t) in {id(i) for i in flat_in} for t in n.flat_outputs)])
         s(self, "_nodes", nodes)
         self._set_layers_from_nodes()
         s(self, "built", True)
+        s(self, "_autocast", False)
         s(self, "_build_input_shape", map_structure(lambda t: t.shape, inputs))
         self._update_fast_path()
+
+    @property
+    def input(self):
+        if getattr(self, "_is_graph_network", False):
+            return self._nested_inputs
+        return Layer.input.fget(self)
+
+    @property
+    def output(self):
+        if getattr(self, "_is_graph_network", False):
+            return self._nested_outputs
+        return Layer.output.fget(self)
 
     def _set_layers_from_nodes(self):
         layers, seen = [], set()
@@ -85,7 +105,7 @@ class Model(Layer):
                 seen.add(id(node.layer))
                 layers.append(node.layer)
         # input layers first, in the order of self.inputs
-        ins = [F.node_of(t).layer for t in self.inputs]
+        ins = [F.node_of(t).layer for t in self.inputs if F.node_of(t).is_input]
         layers = ins + [l for l in layers if not any(l is i for i in ins)]
         object.__setattr__(self, "_graph_layers", layers)
         object.__setattr__(self, "_self_tracked", list(layers))
@@ -120,8 +140,14 @@ class Model(Layer):
     def _run_graph(self, inputs):
         flat = flatten(inputs) if not isinstance(inputs, dict) else None
         if isinstance(inputs, dict):
-            names = [t.name for t in self.inputs]
-            flat = [inputs[n] for n in names]
+            if isinstance(self._nested_inputs, dict):
+                flat = flatten(inputs)
+            else:
+                missing = [n for n in self.input_names if n not in inputs]
+                if missing:
+                    raise ValueError(f"Missing data for input(s) {missing}: model {self.name!r} "
+                                     f"expects inputs named {self.input_names}")
+                flat = [inputs[n] for n in self.input_names]
         if len(flat) != len(self.inputs):
             raise ValueError(f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it '
                              f'received {len(flat)} input tensors. Inputs received: {inputs!r}')

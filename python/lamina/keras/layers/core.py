@@ -263,7 +263,8 @@ class TFOpLambda(Layer):
 
     def __init__(self, function, path=None, **kwargs):
         path = path or getattr(function, "__name__", "op")
-        kwargs.setdefault("name", backend.unique_object_name("tf." + path))
+        kwargs.setdefault("name", backend.unique_object_name("tf." + path,
+                                                             avoid_observed_names=True))
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.function = function
