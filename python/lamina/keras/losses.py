@@ -134,9 +134,12 @@ mae = MAE = mean_absolute_error
 
 
 def get(identifier):
-    if callable(identifier):
+    if callable(identifier) and not isinstance(identifier, type):
         return identifier
-    table = {k: v for k, v in globals().items() if callable(v) and not k.startswith("_")}
+    if isinstance(identifier, type):
+        return identifier()
+    table = {k: v for k, v in globals().items() if callable(v) and not k.startswith("_")
+             and not isinstance(v, type)}
     if identifier in table:
         return table[identifier]
     raise ValueError(f"Unknown loss function: {identifier!r}")

@@ -131,3 +131,69 @@ def get(identifier):
     if isinstance(identifier, str):
         return table[identifier]()
     return identifier
+
+
+class MeanMetricWrapper(Mean):
+    """The mean of fn(y_true, y_pred) over what it has seen."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", "metric"), dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        return super().update_state(values, sample_weight)
+
+
+def _acc_binary(y_true, y_pred, threshold=0.5):
+    y_pred = _core.convert_to_tensor(y_pred)
+    y_true = _core.cast(_core.convert_to_tensor(y_true), y_pred.dtype)
+    pred = _core.cast(_core.greater(y_pred, threshold), y_pred.dtype)
+    return _core.cast(_core.equal(y_true, pred), "float32")
+
+
+def _acc_categorical(y_true, y_pred):
+    return _core.cast(_core.equal(_core.argmax(y_true, axis=-1), _core.argmax(y_pred, axis=-1)),
+                      "float32")
+
+
+def _acc_sparse(y_true, y_pred):
+    pred = _core.argmax(y_pred, axis=-1)
+    y_true = _core.convert_to_tensor(y_true)
+    y_true = _core.reshape(_core.cast(y_true, pred.dtype), tuple(pred.shape.as_list()))
+    return _core.cast(_core.equal(y_true, pred), "float32")
+
+
+class BinaryAccuracy(MeanMetricWrapper):
+    def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
+        super().__init__(_acc_binary, name, dtype=dtype, threshold=threshold)
+
+
+class CategoricalAccuracy(MeanMetricWrapper):
+    def __init__(self, name="categorical_accuracy", dtype=None):
+        super().__init__(_acc_categorical, name, dtype=dtype)
+
+
+def resolve_compiled(identifier, loss=None):
+    """A compile() metric argument as a Metric object."""
+    from lamina.keras import losses as losses_mod
+    if isinstance(identifier, Metric):
+        return identifier
+    if identifier in ("accuracy", "acc"):
+        lname = getattr(loss, "__name__", None) or type(loss).__name__
+        lname = str(loss) if isinstance(loss, str) else lname
+        if "sparse" in lname.lower():
+            return MeanMetricWrapper(_acc_sparse, identifier)
+        if "binary" in lname.lower():
+            return MeanMetricWrapper(_acc_binary, identifier)
+        return MeanMetricWrapper(_acc_categorical, identifier)
+    if isinstance(identifier, str):
+        table = {"binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
+                 "sparse_categorical_accuracy": SparseCategoricalAccuracy}
+        if identifier in table:
+            return table[identifier]()
+        return MeanMetricWrapper(losses_mod.get(identifier), identifier)
+    if callable(identifier):
+        return MeanMetricWrapper(identifier, getattr(identifier, "__name__", "metric"))
+    raise ValueError(f"Could not interpret metric identifier: {identifier!r}")

@@ -76,3 +76,75 @@ def get(identifier):
     if identifier in ("sgd", "SGD"):
         return SGD()
     raise ValueError(f"Unknown optimizer: {identifier!r}")
+
+
+class RMSprop(Optimizer):
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, name="RMSprop", **kwargs):
+        super().__init__(name, **kwargs)
+        self.learning_rate, self.rho, self.momentum = learning_rate, rho, momentum
+        self.epsilon, self.centered = epsilon, centered
+        self._slots = {}
+
+    def _apply_one(self, g, v):
+        lr = self.learning_rate() if callable(self.learning_rate) else self.learning_rate
+        if g.dtype != v.dtype:
+            g = _core.cast(g, v.dtype)
+        ms, mg, mom = self._slots.get(id(v), (None, None, None))
+        ms = (1 - self.rho) * g * g if ms is None else self.rho * ms + (1 - self.rho) * g * g
+        denom = ms
+        if self.centered:
+            mg = (1 - self.rho) * g if mg is None else self.rho * mg + (1 - self.rho) * g
+            denom = ms - mg * mg
+        step = lr * g / (_core.sqrt(denom) + self.epsilon)
+        if self.momentum:
+            mom = step if mom is None else self.momentum * mom + step
+            step = mom
+        self._slots[id(v)] = (ms, mg, mom)
+        v.assign_sub(step)
+
+    def get_config(self):
+        return {"name": self.name, "learning_rate": self.learning_rate, "rho": self.rho,
+                "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adam(Optimizer):
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 amsgrad=False, name="Adam", **kwargs):
+        super().__init__(name, **kwargs)
+        self.learning_rate, self.beta_1, self.beta_2 = learning_rate, beta_1, beta_2
+        self.epsilon, self.amsgrad = epsilon, amsgrad
+        self._slots = {}
+
+    def _apply_one(self, g, v):
+        import math
+        lr = self.learning_rate() if callable(self.learning_rate) else self.learning_rate
+        if g.dtype != v.dtype:
+            g = _core.cast(g, v.dtype)
+        m, s, t = self._slots.get(id(v), (None, None, 0))
+        t += 1
+        m = (1 - self.beta_1) * g if m is None else self.beta_1 * m + (1 - self.beta_1) * g
+        s = (1 - self.beta_2) * g * g if s is None else self.beta_2 * s + (1 - self.beta_2) * g * g
+        self._slots[id(v)] = (m, s, t)
+        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        v.assign_sub(alpha * m / (_core.sqrt(s) + self.epsilon))
+
+    def get_config(self):
+        return {"name": self.name, "learning_rate": self.learning_rate, "beta_1": self.beta_1,
+                "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+legacy = type("legacy", (), {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam})
+experimental = legacy
+
+
+def get(identifier):   # noqa: F811 (extends the SGD-only version above)
+    if isinstance(identifier, Optimizer):
+        return identifier
+    table = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+    if isinstance(identifier, str) and identifier.lower() in table:
+        return table[identifier.lower()]()
+    if isinstance(identifier, dict):
+        cls = table[identifier["class_name"].lower()]
+        return cls(**identifier.get("config", {}))
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")

@@ -10,6 +10,48 @@ from lamina.keras.engine.keras_tensor import (KerasTensor, flatten, map_structur
                                               any_symbolic)
 
 
+class History:
+    """What fit() returns: history[name] is the list of per-epoch values."""
+
+    def __init__(self):
+        self.history = {}
+        self.epoch = []
+        self.model = None
+        self.params = {}
+
+
+def _as_numpy(x):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _as_numpy(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
+        return [_as_numpy(v) for v in x]
+    return np.asarray(x)
+
+
+def _as_data(x):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _as_data(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_as_data(v) for v in x]
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+        return _core.convert_to_tensor(x.astype(np.float32))
+    return _convert_inputs(x)
+
+
+def _take(x, idx):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _take(v, idx) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_take(v, idx) for v in x]
+    return x[idx]
+
+
 class Model(Layer):
     """tf.keras.Model: Model(inputs, outputs, name=None) for a functional model, or a subclass
     that defines its layers in __init__ and its computation in call()."""
@@ -205,10 +247,189 @@ class Model(Layer):
     def input_spec(self, value):
         Layer.input_spec.fset(self, value)
 
-    # ---- utilities --------------------------------------------------------------------------------
-    def predict(self, x, batch_size=None, verbose=0, **kwargs):
-        out = self(x, training=False)
-        return map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+    # ---- training: compile / fit / evaluate / predict (eager, with a GradientTape) ----------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
+                jit_compile=None, **kwargs):
+        from lamina.keras import optimizers, losses as losses_mod, metrics as metrics_mod
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        object.__setattr__(self, "_compiled_loss", losses_mod.get(loss) if loss is not None else None)
+        object.__setattr__(self, "_loss_tracker", metrics_mod.Mean(name="loss"))
+        object.__setattr__(self, "_compiled_metrics",
+                           [metrics_mod.resolve_compiled(m, loss) for m in flatten(metrics or [])])
+        object.__setattr__(self, "_run_eagerly", run_eagerly)
+        object.__setattr__(self, "_is_compiled", True)
+
+    @property
+    def run_eagerly(self):
+        return bool(self.dynamic or getattr(self, "_run_eagerly", None) or True)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        object.__setattr__(self, "_run_eagerly", value)
+
+    def _check_compiled(self):
+        if not getattr(self, "_is_compiled", False):
+            raise RuntimeError("You must compile your model before training/testing. Use "
+                               "`model.compile(optimizer, loss)`.")
+
+    @property
+    def metrics(self):
+        out = []
+        if getattr(self, "_is_compiled", False) and getattr(self, "_trained", False):
+            out.append(self._loss_tracker)
+            out.extend(self._compiled_metrics)
+        out.extend(Layer.metrics.fget(self))
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+        if getattr(self, "_is_compiled", False):
+            self._loss_tracker.reset_state()
+            for m in self._compiled_metrics:
+                m.reset_state()
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        total = None
+        if self._compiled_loss is not None and y is not None:
+            fn = self._compiled_loss
+            ys, ps = flatten(y), flatten(y_pred)
+            for yt, yp in zip(ys, ps):
+                if hasattr(fn, "reduction"):
+                    l = fn(yt, yp, sample_weight)
+                else:
+                    per = fn(yt, yp)
+                    if sample_weight is not None:
+                        per = per * _core.cast(_core.convert_to_tensor(sample_weight), per.dtype)
+                    l = _core.reduce_mean(per)
+                total = l if total is None else total + l
+        extra = self.losses
+        if extra:
+            s = extra[0]
+            for v in extra[1:]:
+                s = s + v
+            s = _core.cast(s, total.dtype) if total is not None and s.dtype != total.dtype else s
+            total = s if total is None else total + s
+        if total is None:
+            total = _core.constant(0.0)
+        return total
+
+    def _step(self, x, y, sample_weight, training):
+        import lamina
+        x = _as_data(x)
+        y = _as_data(y)
+        if training:
+            with lamina.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred, sample_weight)
+            variables = self.trainable_weights
+            if variables:
+                grads = tape.gradient(loss, variables)
+                pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+                if pairs:
+                    self.optimizer.apply_gradients(pairs)
+        else:
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        n = len(flatten(x)[0]) if hasattr(flatten(x)[0], "shape") and flatten(x)[0].ndim else 1
+        self._loss_tracker.update_state(loss, sample_weight=float(n))
+        if y is not None:
+            for m in self._compiled_metrics:
+                for yt, yp in zip(flatten(y), flatten(y_pred)):
+                    m.update_state(yt, yp)
+        object.__setattr__(self, "_trained", True)
+        return {m.name: float(m.result()) for m in self.metrics}
+
+    def _results(self, logs, return_dict):
+        if return_dict:
+            return logs
+        vals = list(logs.values())
+        return vals[0] if len(vals) == 1 else vals
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):
+        self._check_compiled()
+        if reset_metrics:
+            self.reset_metrics()
+        return self._results(self._step(x, y, sample_weight, True), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
+                      return_dict=False):
+        self._check_compiled()
+        if reset_metrics:
+            self.reset_metrics()
+        return self._results(self._step(x, y, sample_weight, False), return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, **kwargs):
+        """Mini-batch training (batches of 32 by default); returns a History."""
+        self._check_compiled()
+        x, y = _as_numpy(x), _as_numpy(y)
+        n = len(flatten(x)[0])
+        if validation_split and validation_data is None:
+            cut = int(n * (1 - validation_split))
+            validation_data = (_take(x, slice(cut, n)), _take(y, slice(cut, n)))
+            x, y = _take(x, slice(0, cut)), _take(y, slice(0, cut))
+            n = cut
+        batch_size = batch_size or 32
+        history = History()
+        rng = np.random.default_rng()
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                sw = None if sample_weight is None else np.asarray(sample_weight)[idx]
+                logs = self._step(_take(x, idx), _take(y, idx), sw, True)
+            if validation_data is not None:
+                vx, vy = validation_data[0], validation_data[1]
+                vlogs = self.evaluate(vx, vy, batch_size=batch_size, return_dict=True)
+                logs = dict(logs)
+                logs.update({"val_" + k: v for k, v in vlogs.items()})
+            history.epoch.append(epoch)
+            for k, v in logs.items():
+                history.history.setdefault(k, []).append(v)
+            if verbose == 1 or verbose is True:
+                print(f"Epoch {epoch + 1}/{epochs} - " +
+                      " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        history.model = self
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        self._check_compiled()
+        x, y = _as_numpy(x), _as_numpy(y)
+        n = len(flatten(x)[0])
+        batch_size = batch_size or 32
+        self.reset_metrics()
+        logs = {}
+        for start in range(0, n, batch_size):
+            idx = np.arange(start, min(n, start + batch_size))
+            sw = None if sample_weight is None else np.asarray(sample_weight)[idx]
+            logs = self._step(_take(x, idx), _take(y, idx), sw, False)
+        return self._results(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+        if batch_size is None or len(flatten(_as_numpy(x))[0]) <= batch_size:
+            out = self(_as_data(x), training=False)
+            return map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+        x = _as_numpy(x)
+        n = len(flatten(x)[0])
+        parts = [self.predict(_take(x, np.arange(s, min(n, s + batch_size))))
+                 for s in range(0, n, batch_size)]
+        if isinstance(parts[0], (list, tuple)):
+            return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+        return np.concatenate(parts)
 
     def __call__(self, *args, **kwargs):
         return Layer.__call__(self, *args, **kwargs)
