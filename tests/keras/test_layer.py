@@ -391,7 +391,8 @@ def test_base_config():
     assert Layer(name="l", dtype="float64", trainable=False).get_config() == \
         {"name": "l", "trainable": False, "dtype": "float64"}
     conf = Layer(dtype="mixed_float16").get_config()
-    assert conf["dtype"] == {"class_name": "Policy", "config": {"name": "mixed_float16"}}
+    assert conf["dtype"] == {"module": "keras.mixed_precision", "class_name": "Policy",
+                             "config": {"name": "mixed_float16"}, "registered_name": None}
     l2 = Layer.from_config(conf)
     assert l2.dtype_policy.name == "mixed_float16"
 

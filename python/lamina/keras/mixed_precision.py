@@ -98,11 +98,29 @@ def set_global_policy(policy):
     _global_policy = policy
 
 
+import contextlib
+
+
+@contextlib.contextmanager
+def policy_scope(policy):
+    """Use `policy` as the global policy inside the block."""
+    global _global_policy
+    old = _global_policy
+    try:
+        set_global_policy(policy)
+        yield
+    finally:
+        _global_policy = old
+
+
 def serialize(policy):
+    if policy.name == "_infer":
+        return None
     if policy.name in ("float16", "bfloat16", "float32", "float64") or (
             policy.compute_dtype == policy.variable_dtype and policy.name not in _VALID):
         return None if policy.name == "_infer" else policy.name
-    return {"class_name": "Policy", "config": {"name": policy.name}}
+    return {"module": "keras.mixed_precision", "class_name": "Policy",
+            "config": {"name": policy.name}, "registered_name": None}
 
 
 def deserialize(config, custom_objects=None):

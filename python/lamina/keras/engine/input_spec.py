@@ -135,3 +135,15 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
                     raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible '
                                      f'with the layer: expected shape={spec.shape}, found '
                                      f'shape={tuple(shape.as_list())}')
+
+
+def to_tensor_shape(spec):
+    """The TensorShape an InputSpec describes (unknown rank when it gives none)."""
+    if spec.ndim is None and spec.shape is None:
+        return TensorShape(None)
+    if spec.shape is not None:
+        return TensorShape(spec.shape)
+    shape = [None] * spec.ndim
+    for a in spec.axes:
+        shape[a] = spec.axes[a]
+    return TensorShape(shape)
