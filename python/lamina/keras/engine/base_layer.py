@@ -572,6 +572,17 @@ class Layer:
                                        if isinstance(x, (Layer, list, tuple, dict))]))
 
     @property
+    def _layers(self):
+        return list(self._flatten_layers(include_self=False, recursive=False))
+
+    @property
+    def metrics_variables(self):
+        out = []
+        for m in self.metrics:
+            out.extend(m.variables)
+        return out
+
+    @property
     def _self_tracked_trackables(self):
         return self._self_tracked
 
