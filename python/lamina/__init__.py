@@ -32,7 +32,7 @@ from lamina._core import identity, stop_gradient
 from lamina.backprop import GradientTape, UnconnectedGradients
 from lamina.tensor_shape import TensorShape
 from lamina import config, dtypes, errors, math, nn, linalg, random
-from lamina.variables import Variable, VariableSynchronization, VariableAggregation
+from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 
 half = float16
 double = float64

@@ -417,3 +417,76 @@ for _n in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "lt", "le",
     if _n not in ("lt", "le", "gt", "ge", "eq", "ne"):
         setattr(Variable, f"__r{_n}__", _make_binop(f"__r{_n}__"))
 del _n
+
+
+class Module:
+    """tf.Module: a named container whose variables and submodules are found by walking its
+    attributes (lists, tuples and dicts included), attributes in sorted order as tf does."""
+
+    def __init__(self, name=None):
+        if name is None:
+            import re
+            n = type(self).__name__
+            n = re.sub("([a-z0-9])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", n))
+            name = n.lower()
+        self._name = name
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def name_scope(self):
+        return name_scope(self._name)
+
+    def _walk(self, want):
+        out, seen = [], {id(self)}
+
+        def visit(v):
+            if id(v) in seen:
+                return
+            if isinstance(v, Variable):
+                seen.add(id(v))
+                if want is Variable:
+                    out.append(v)
+            elif isinstance(v, Module) or hasattr(v, "_flatten_layers"):
+                seen.add(id(v))
+                if want is Module:
+                    out.append(v)
+                items = vars(v)
+                for k in sorted(items):
+                    if k not in ("_name",):
+                        visit(items[k])
+            elif isinstance(v, (list, tuple)):
+                seen.add(id(v))
+                for x in v:
+                    visit(x)
+            elif isinstance(v, dict):
+                seen.add(id(v))
+                for k in sorted(v, key=str):
+                    visit(v[k])
+        items = vars(self)
+        for k in sorted(items):
+            visit(items[k])
+        return out
+
+    @property
+    def variables(self):
+        return self._walk(Variable)
+
+    @property
+    def trainable_variables(self):
+        return [v for v in self.variables if v.trainable]
+
+    @property
+    def non_trainable_variables(self):
+        return [v for v in self.variables if not v.trainable]
+
+    @property
+    def submodules(self):
+        return self._walk(Module)
+
+    # the Layer-side names, so a Keras layer can gather a Module's weights like a sublayer's
+    weights = variables
+    trainable_weights = trainable_variables
+    non_trainable_weights = non_trainable_variables

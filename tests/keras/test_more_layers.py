@@ -177,3 +177,110 @@ def test_layer_class_attribute_not_tracked_and_add_update():
     layer(tf.ones(1))
     assert float(layer.v) == pytest.approx(before + 1)
     assert keras.Sequential(layers.Dense(2, input_dim=3)).count_params() == 8
+
+
+def test_tf_module_tracking_and_pickle():
+    import pickle
+
+    class MyModule(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.v1 = tf.Variable(1.0, trainable=True, name="v1")
+            self.v2 = tf.Variable(2.0, trainable=False, name="v2")
+
+        def __call__(self, x):
+            return x * self.v1 * self.v2
+
+    class MyLayer(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.my_modules = {}
+            self.my_modules["a"] = MyModule()
+
+        def call(self, x):
+            return self.my_modules["a"](x)
+    layer = MyLayer()
+    assert MyModule().name == "my_module" and len(MyModule().trainable_variables) == 1
+    counts = lambda: (len(layer.variables), len(layer.trainable_variables),   # noqa: E731
+                      len(layer.non_trainable_variables))
+    assert counts() == (2, 1, 1)
+    layer.trainable = False
+    assert counts() == (2, 0, 2)
+    assert float(layer(tf.constant(3.0))) == 6.0
+
+    d = layers.Dense(2)
+    d(np.ones((1, 3), np.float32))
+    r = pickle.loads(pickle.dumps(d))
+    assert r.get_config() == d.get_config() and len(r.weights) == 2
+    np.testing.assert_allclose(r(np.ones((1, 3), np.float32)).numpy(),
+                               d(np.ones((1, 3), np.float32)).numpy())
+    assert len(layers.Layer()._layers) == 0
+
+
+def test_training_default_stays_local_and_context_resets_after_errors():
+    seen = {}
+
+    class DefaultsTrue(layers.Layer):
+        def call(self, x, training=True):
+            return x
+
+    class Record(layers.Layer):
+        def call(self, x, training=None):
+            seen["training"] = training
+            return x
+    inp = keras.Input((4,))
+    model = keras.Model(inp, Record()(DefaultsTrue()(inp)))
+    model(np.ones((4, 4), np.float32))
+    assert seen["training"] is None
+    model(np.ones((4, 4), np.float32), training=True)
+    assert seen["training"] is True
+
+    class Bad(layers.Layer):
+        def call(self, x, training=False):
+            raise RuntimeError("oops!")
+    with pytest.raises(RuntimeError, match="oops"):
+        Bad()(np.ones((2,)), training=True)
+    Record()(np.ones((2,)))
+    assert seen["training"] is None
+
+
+def test_call_context_arguments():
+    class Inner(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self._register_call_context_args("foo_mode")
+
+        def call(self, x, foo_mode=None):
+            return x + (1 if foo_mode else 0)
+
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self._register_call_context_args("foo_mode")
+            self.inner = Inner()
+
+        def call(self, x):
+            return self.inner(x)
+
+    class Undeclared(layers.Layer):
+        def call(self, x, foo_mode=None):
+            return x + (1 if foo_mode else 0)
+
+    class Wrapper(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = Undeclared()
+
+        def call(self, x):
+            return self.inner(x)
+    layer = Outer()
+    assert set(layer._call_context_args) == {"foo_mode", "training"}
+    assert int(layer(np.array(0), foo_mode=True)) == 1 and int(layer(np.array(0))) == 0
+    w = Wrapper()
+    w._register_call_context_args("foo_mode")
+    assert int(w(np.array(0), foo_mode=True)) == 0
+    with pytest.raises(RuntimeError, match="after the layer has been called"):
+        layer._register_call_context_args("bar")
+    seq = keras.Sequential([Outer()])
+    seq._register_call_context_args("foo_mode")
+    assert int(seq(np.array([0]), foo_mode=True)[0]) == 1

@@ -19,7 +19,7 @@ from lamina import _core
 from lamina._core import Tensor, as_dtype
 from lamina.tensor_shape import TensorShape
 from lamina import variables as _vars
-from lamina.variables import Variable, VariableSynchronization, VariableAggregation
+from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 from lamina.keras import backend, initializers, regularizers, constraints
 from lamina.keras import mixed_precision as _mp
 from lamina.keras.engine import input_spec as _input_spec
@@ -514,7 +514,7 @@ class Layer:
             return
         del rc[key]
         object.__delattr__(self, name)
-        if isinstance(existing, (Layer, list, tuple, dict)):
+        if isinstance(existing, _CONTAINED):
             object.__setattr__(self, "_self_tracked",
                                [x for x in self._self_tracked if x is not existing])
         if isinstance(existing, Variable):
@@ -530,7 +530,7 @@ class Layer:
             if not any(m is value for m in self._metrics):
                 self._metrics.append(value)
             return
-        if isinstance(value, (Layer, list, tuple, dict)):
+        if isinstance(value, _CONTAINED):
             if not any(x is value for x in self._self_tracked):
                 self._self_tracked.append(value)
         self._track_variables(_flat_values(value), position)
@@ -549,7 +549,9 @@ class Layer:
                 if not any(m is v for m in self._metrics):
                     self._metrics.append(v)
 
-    def _flatten_layers(self, recursive=True, include_self=True):
+    def _flatten_modules(self, recursive=True, include_self=True):
+        """Self, then sublayers (and tf.Module-style modules) depth first, through lists and
+        dicts, each once; metrics are not part of the topology."""
         if include_self:
             yield self
         seen = set()
@@ -565,11 +567,17 @@ class Layer:
                 yield obj
                 if recursive:
                     stack.extend(reversed(obj._self_tracked))
+            elif isinstance(obj, Module):
+                yield obj
             elif isinstance(obj, (list, tuple)):
-                stack.extend(reversed([x for x in obj if isinstance(x, (Layer, list, tuple, dict))]))
+                stack.extend(reversed([x for x in obj if isinstance(x, _CONTAINED)]))
             elif isinstance(obj, dict):
-                stack.extend(reversed([x for x in obj.values()
-                                       if isinstance(x, (Layer, list, tuple, dict))]))
+                stack.extend(reversed([x for x in obj.values() if isinstance(x, _CONTAINED)]))
+
+    def _flatten_layers(self, recursive=True, include_self=True):
+        for m in self._flatten_modules(recursive, include_self):
+            if isinstance(m, Layer):
+                yield m
 
     @property
     def _layers(self):
@@ -609,8 +617,6 @@ class Layer:
         object.__setattr__(new, "_ref_counts", rc)
         return new
 
-    def _flatten_modules(self, recursive=True, include_self=True):
-        return self._flatten_layers(recursive, include_self)
 
     @property
     def submodules(self):
@@ -628,7 +634,7 @@ class Layer:
 
     def _gather_children(self, attr):
         out = []
-        for layer in self._flatten_layers(include_self=False, recursive=False):
+        for layer in self._flatten_modules(include_self=False, recursive=False):
             out.extend(getattr(layer, attr))
         return out
 
@@ -1294,7 +1300,8 @@ class Layer:
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}, built={self.built}>"
 
 
-_TRACKED_TYPES = (Variable, Layer, list, tuple, dict)
+_TRACKED_TYPES = (Variable, Layer, Module, list, tuple, dict)
+_CONTAINED = (Layer, Module, list, tuple, dict)
 
 
 def fast_call(fn):
