@@ -5,6 +5,7 @@ import pytest
 import lamina as tf
 from lamina import keras
 from lamina.keras import layers
+from _keras_session import fresh_keras_session  # noqa: F401  (autouse fixture)
 
 
 def test_input_and_keras_tensor():

@@ -5,6 +5,7 @@ import pytest
 import lamina as tf
 from lamina import keras
 from lamina.keras import initializers, regularizers, constraints, activations
+from _keras_session import fresh_keras_session  # noqa: F401  (autouse fixture)
 
 
 @pytest.mark.parametrize("name,cls", [

@@ -8,6 +8,7 @@ import pytest
 import lamina as tf
 from lamina import keras
 from lamina.keras import layers
+from _keras_session import fresh_keras_session  # noqa: F401  (autouse fixture)
 
 
 def test_nested_tracking_with_batchnorm_and_freezing():

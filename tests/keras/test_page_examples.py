@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import lamina as tf
+from _keras_session import fresh_keras_session  # noqa: F401  (autouse fixture)
 
 
 def run(code, **extra):

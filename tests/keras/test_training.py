@@ -5,6 +5,7 @@ import pytest
 
 import lamina as tf
 from lamina import keras
+from _keras_session import fresh_keras_session  # noqa: F401  (autouse fixture)
 
 
 def test_dense_gradients_match_numpy():

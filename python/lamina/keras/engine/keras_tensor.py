@@ -352,14 +352,40 @@ def _sym_positional(names):
     return sym
 
 
+_NN_FIRST = {"softmax", "log_softmax", "relu"}
+
+
+def _canonical_paths():
+    """id(function) -> its tf-style path: tf.math.* when lamina.math has it (tf.nn.softmax,
+    tf.nn.log_softmax, tf.nn.relu), then tf.linalg.*, then the top level."""
+    import importlib
+    paths = {}
+    order = ("nn", "math", "linalg", "") 
+    for mod_name in order:
+        mod = lamina if not mod_name else importlib.import_module(f"lamina.{mod_name}")
+        for name, fn in vars(mod).items():
+            if name.startswith("_") or not callable(fn):
+                continue
+            path = f"{mod_name}.{name}" if mod_name else name
+            key = id(fn)
+            if key not in paths or (mod_name == "math" and name not in _NN_FIRST):
+                if key in paths and mod_name == "math" and paths[key].startswith("nn.") \
+                        and name in _NN_FIRST:
+                    continue
+                paths[key] = path
+    return paths
+
+
 def install_dispatch():
     """Give lamina's public ops a symbolic fallback (done once, when the first KerasTensor is
-    made, so programs that never build a functional model pay nothing)."""
+    made, so programs that never build a functional model pay nothing). A function exported
+    by several modules gets one wrapper (tf.math.softmax is tf.nn.softmax stays true)."""
     global _installed
     if _installed:
         return
     _installed = True
     import importlib
+    paths = _canonical_paths()
     done = {}
     for mod_name in _DISPATCH_MODULES:
         mod = lamina if not mod_name else importlib.import_module(f"lamina.{mod_name}")
@@ -374,9 +400,9 @@ def install_dispatch():
                 continue
             if getattr(fn, "__wrapped__", None) is not None:
                 continue
-            key = (mod_name, id(fn))
+            key = id(fn)
             if key not in done:
-                done[key] = _wrap(fn, f"{mod_name}.{name}" if mod_name else name)
+                done[key] = _wrap(fn, paths.get(key, f"{mod_name}.{name}" if mod_name else name))
             setattr(mod, name, done[key])
 
 
