@@ -213,3 +213,28 @@ def test_subclassed_model():
     assert MyModel.from_config(conf).units == 4
     with pytest.raises(NotImplementedError, match="call"):
         keras.Model()(tf.ones((1,)))
+
+
+def test_intermediate_inputs_dict_inputs_and_node_accessors():
+    from lamina.keras.engine import input_spec
+    i = keras.Input((3,))
+    h = layers.Dense(4)(i)
+    o = layers.Dense(2)(h)
+    sub = keras.Model(h, o)                      # a sub-graph from an intermediate tensor
+    assert [l.name for l in sub.layers] == ["dense_1"] and len(sub.weights) == 2
+    assert sub(np.ones((1, 4), np.float32)).shape == (1, 2)
+    m = keras.Model({"a": i}, o)
+    assert m({"a": np.ones((1, 3), np.float32)}).shape == (1, 2)
+    single = keras.Model([i], [o])               # one-element lists are unwrapped
+    assert isinstance(single(np.ones((1, 3), np.float32)), tf.Tensor)
+    assert single.input is i and single.output is o
+    d = layers.Dense(2)
+    d(i)
+    assert d.get_input_shape_at(0) == (None, 3) and d.get_output_shape_at(0) == (None, 2)
+    assert d.apply(np.ones((1, 3), np.float32)).shape == (1, 2)
+    assert input_spec.to_tensor_shape(layers.InputSpec(ndim=3, axes={1: 3, -1: 2})).as_list() \
+        == [None, 3, 2]
+    with pytest.raises(ValueError, match="unknown TensorShape"):
+        input_spec.to_tensor_shape(layers.InputSpec(max_ndim=5)).as_list()
+    with pytest.raises(TypeError, match="Argument `axes` must be a dict"):
+        layers.InputSpec(shape=[1, None, 2, 3], axes={"string": 5})

@@ -470,6 +470,31 @@ class Layer:
     def get_output_at(self, node_index):
         return self._inbound_nodes[node_index].outputs
 
+    def get_input_shape_at(self, node_index):
+        return self._inbound_nodes[node_index].input_shapes
+
+    def get_output_shape_at(self, node_index):
+        return self._inbound_nodes[node_index].output_shapes
+
+    @property
+    def input_mask(self):
+        inputs = self.input
+        return map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+
+    @property
+    def output_mask(self):
+        return map_structure(lambda t: getattr(t, "_keras_mask", None), self.output)
+
+    def apply(self, inputs, *args, **kwargs):
+        """Deprecated alias of __call__ (tf.keras 1)."""
+        return self.__call__(inputs, *args, **kwargs)
+
+    def get_losses_for(self, inputs):
+        return self.losses if inputs is None else []
+
+    def get_updates_for(self, inputs):
+        return []
+
     # ---- attribute tracking -----------------------------------------------------------------------
     def __setattr__(self, name, value):
         if hasattr(type(self), name):
