@@ -121,3 +121,27 @@ def test_not_compiled_and_counter_update():
     model.compile("sgd", "mse")
     model.train_on_batch(np.ones((2, 3)), np.ones((2, 3)))
     assert keras.backend.get_value(layer.counter) == 1.0
+
+
+def test_masks_reach_call_outputs_and_the_loss():
+    class Masked(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+            self.seen = []
+
+        def call(self, x, mask=None):
+            self.seen.append(mask)
+            return x
+    layer = Masked()
+    x = tf.ones((4, 4))
+    keras.backend.set_keras_mask(x, tf.ones((4,)))
+    layer(x)
+    y = layer(tf.ones((4, 4)), mask=tf.constant([True, True, False, False]))
+    assert layer.seen[0] is not None and keras.backend.get_keras_mask(y).numpy().tolist() == \
+        [True, True, False, False]
+    model = keras.Sequential([layers.Embedding(2, 2, mask_zero=True,
+                                               embeddings_initializer="ones")])
+    model.compile(loss="mse")
+    targets = np.array([[[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [1.0, 1.0]]])
+    assert model.evaluate(np.array([[1, 0, 0, 1]]), targets, verbose=0) == 0.0

@@ -129,3 +129,19 @@ def cast_to_floatx(x):
 def variable(value, dtype=None, name=None, constraint=None):
     import lamina
     return lamina.Variable(value, dtype=dtype or _FLOATX, name=name, constraint=constraint)
+
+
+def set_keras_mask(x, mask):
+    """Attach (or with None, remove) the Keras mask of a tensor."""
+    if mask is None:
+        if hasattr(x, "_keras_mask"):
+            try:
+                del x._keras_mask
+            except AttributeError:
+                x._keras_mask = None
+        return
+    x._keras_mask = mask
+
+
+def get_keras_mask(x):
+    return getattr(x, "_keras_mask", None)

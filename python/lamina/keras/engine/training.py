@@ -301,7 +301,17 @@ class Model(Layer):
             fn = self._compiled_loss
             ys, ps = flatten(y), flatten(y_pred)
             for yt, yp in zip(ys, ps):
-                if hasattr(fn, "reduction"):
+                mask = getattr(yp, "_keras_mask", None)
+                if mask is not None:
+                    # a masked output: the mean of the per-position losses that are unmasked
+                    per = fn.call(yt, yp) if hasattr(fn, "call") else fn(yt, yp)
+                    m = _core.cast(_core.convert_to_tensor(mask), per.dtype)
+                    m = _core.reshape(m, tuple(per.shape.as_list())) if m.ndim != per.ndim else m
+                    if sample_weight is not None:
+                        w = _core.cast(_core.convert_to_tensor(sample_weight), per.dtype)
+                        m = m * _core.reshape(w, (-1,) + (1,) * (per.ndim - 1))
+                    l = _core.reduce_sum(per * m) / _core.maximum(_core.reduce_sum(m), 1.0)
+                elif hasattr(fn, "reduction"):
                     l = fn(yt, yp, sample_weight)
                 else:
                     per = fn(yt, yp)
