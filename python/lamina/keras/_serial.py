@@ -12,7 +12,8 @@ def serialize(obj, module):
     if hasattr(obj, "get_config"):
         cls = type(obj)
         reg = getattr(cls, "_registered_name", None)
-        return {"module": module if reg is None else None, "class_name": reg or cls.__name__,
+        name = cls.__dict__.get("_keras_class_name", cls.__name__)
+        return {"module": module if reg is None else None, "class_name": reg or name,
                 "config": obj.get_config(), "registered_name": reg}
     name = getattr(obj, "__name__", None)
     if name is None:

@@ -323,32 +323,32 @@ def get(identifier):
 
 # TF's own initializer names (tf.random_normal_initializer, ...)
 class random_normal_initializer(RandomNormal):
-    pass
+    _keras_class_name = "RandomNormal"
 
 
 class random_uniform_initializer(RandomUniform):
-    pass
+    _keras_class_name = "RandomUniform"
 
 
 class truncated_normal_initializer(TruncatedNormal):
-    pass
+    _keras_class_name = "TruncatedNormal"
 
 
 class zeros_initializer(Zeros):
-    pass
+    _keras_class_name = "Zeros"
 
 
 class ones_initializer(Ones):
-    pass
+    _keras_class_name = "Ones"
 
 
 class constant_initializer(Constant):
-    pass
+    _keras_class_name = "Constant"
 
 
 class glorot_uniform_initializer(GlorotUniform):
-    pass
+    _keras_class_name = "GlorotUniform"
 
 
 class glorot_normal_initializer(GlorotNormal):
-    pass
+    _keras_class_name = "GlorotNormal"
