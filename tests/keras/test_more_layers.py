@@ -285,3 +285,54 @@ def test_call_context_arguments():
     seq = keras.Sequential([Outer()])
     seq._register_call_context_args("foo_mode")
     assert int(seq(np.array([0]), foo_mode=True)[0]) == 1
+
+
+def test_lambda_config_output_shapes_masks_and_training():
+    def f(x):
+        return x + 1
+    ld = layers.deserialize({"class_name": "Lambda", "config": layers.Lambda(f).get_config()})
+    assert ld.function(3) == 4
+    ld = layers.Lambda(lambda x: tf.concat([tf.square(x), x], 0))
+    ld = layers.Lambda.from_config(ld.get_config())          # a lambda travels as bytecode
+    assert ld.function(tf.constant([3])).numpy().tolist() == [9, 3]
+    ld = layers.Lambda(lambda x, a, b: x * a + b, arguments={"a": 0.6, "b": 0.4})
+    np.testing.assert_allclose(ld(tf.ones((2,))).numpy(), [1.0, 1.0], rtol=1e-6)
+    assert layers.Lambda(lambda x: x[0])([np.ones([3, 2], np.float32),
+                                          np.ones([3, 5], np.float32)]).shape == (3, 2)
+    l = layers.Lambda(lambda x: tf.matmul(x[0], x[1]), dtype=tf.float64)
+    assert l.compute_output_shape([(10, 10), (10, 20)]).as_list() == [10, 20]
+    assert [s.as_list() for s in layers.Lambda(lambda x: x, output_shape=[(10,), (20,)])
+            .compute_output_shape([(10, 10), (10, 20)])] == [[10, 10], [10, 20]]
+    assert layers.Lambda(lambda x: x, output_shape=(None, 10)).compute_output_shape(
+        (5, 10, 20)).as_list() == [5, None, 10]
+    nested = layers.Lambda(lambda i: (i[1]["a"], {"b": i[0]})).compute_output_shape(
+        ((10, 20), {"a": (10, 5)}))
+    assert nested[0].as_list() == [10, 5] and nested[1]["b"].as_list() == [10, 20]
+    layer = layers.Lambda(lambda x: x + 1, output_shape=(1, 1), mask=lambda i, m: m)
+    layer(keras.backend.variable(np.ones((1, 1))))
+    config = layer.get_config()
+    assert config["output_shape"] == (1, 1) and config["function_type"] == "lambda"
+    layer = layers.Lambda.from_config(config)
+    assert layer.function(1) == 2 and layer._output_shape == (1, 1) and layer.mask(1, True)
+    x = np.ones([5, 4, 3])
+    x[:, -1, :] = 0
+
+    def mask_fn(inputs, previous_mask):
+        return previous_mask
+    out = layers.Lambda(lambda v: v + 1.0, mask=mask_fn)(layers.Masking()(x))
+    assert out.numpy()[0, :, 0].tolist() == [2, 2, 2, 1]
+    assert out._keras_mask.numpy()[0].tolist() == [True, True, True, False]
+    assert not layers.Masking(1.0)(np.ones((10, 10)))._keras_mask.numpy().any()
+
+    def fn(v, training=True):
+        return v if training else 2 * v
+    assert float(layers.Lambda(fn)(tf.ones(()), training=False)) == 2.0
+
+    class PositionalMask(layers.Layer):
+        def call(self, inputs, mask=None):
+            return inputs
+
+        def compute_mask(self, inputs, mask=None):
+            return tf.ones(()) if mask is not None else tf.zeros(())
+    y = PositionalMask()(tf.ones((1, 1)), tf.ones((1, 1)))
+    assert float(y._keras_mask) == 1.0

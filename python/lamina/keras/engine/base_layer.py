@@ -912,7 +912,10 @@ class Layer:
                 if self._call_spec.expects_mask:
                     kwargs["mask"] = input_masks
         elif mask_given:
-            input_masks = kwargs.get("mask")
+            if "mask" in kwargs:
+                input_masks = kwargs["mask"]
+            else:
+                input_masks = args[self._call_spec.mask_pos - 1]
         if self._input_spec is not None:
             _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
         prev_training, prev_extra = ctx.training, ctx.extra
@@ -1353,7 +1356,8 @@ def _shape_structure(s):
         return {k: _shape_structure(v) for k, v in s.items()}
     if isinstance(s, (list, tuple)) and s and all(
             isinstance(x, (list, tuple, TensorShape, dict)) for x in s):
-        return [_shape_structure(x) for x in s]
+        return type(s)(_shape_structure(x) for x in s) if type(s) in (list, tuple) else \
+            [_shape_structure(x) for x in s]
     return TensorShape(s)
 
 

@@ -3,7 +3,7 @@ from lamina.keras.engine.base_layer import Layer
 from lamina.keras.engine.input_spec import InputSpec
 from lamina.keras.engine.input_layer import InputLayer, Input
 from lamina.keras.layers.core import (Dense, Activation, Flatten, Dropout, Lambda,
-                                      TFOpLambda)
+                                      TFOpLambda, Masking)
 from lamina.keras.engine.functional import AddLoss, AddMetric
 from lamina.keras.layers.more import (BatchNormalization, Add, Subtract, Multiply, Average,
                                       Maximum, Minimum, Concatenate, add, subtract, multiply,

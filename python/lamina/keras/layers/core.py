@@ -205,6 +205,49 @@ class Dropout(Layer):
         return config
 
 
+def func_dump(func):
+    """(base64 marshal of the code, defaults, closure values): how tf.keras stores a lambda."""
+    import codecs
+    import marshal
+    code = codecs.encode(marshal.dumps(func.__code__), "base64").decode("ascii")
+    closure = tuple(c.cell_contents for c in func.__closure__) if func.__closure__ else None
+    return code, func.__defaults__, closure
+
+
+def func_load(code, defaults=None, closure=None, globs=None):
+    import codecs
+    import marshal
+    import types
+    if isinstance(code, (tuple, list)):
+        code, defaults, closure = code
+        if isinstance(defaults, list):
+            defaults = tuple(defaults)
+
+    def cell(value):
+        def dummy():
+            return value   # noqa: B023
+        return dummy.__closure__[0]
+    if closure is not None:
+        closure = tuple(cell(c) for c in closure)
+    raw = codecs.decode(code.encode("ascii"), "base64")
+    code = marshal.loads(raw)
+    return types.FunctionType(code, globs if globs is not None else globals(),
+                              name=code.co_name, argdefs=defaults, closure=closure)
+
+
+def _is_shape(x):
+    return isinstance(x, TensorShape) or (isinstance(x, (list, tuple)) and
+                                          all(d is None or isinstance(d, int) for d in x))
+
+
+def _to_shapes(x):
+    if _is_shape(x):
+        return TensorShape(x)
+    if isinstance(x, dict):
+        return {k: _to_shapes(v) for k, v in x.items()}
+    return (tuple if isinstance(x, tuple) else list)(_to_shapes(v) for v in x)
+
+
 class Lambda(Layer):
     """Wrap a function of the inputs as a layer: Lambda(function, output_shape, mask, arguments)."""
 
@@ -212,22 +255,23 @@ class Lambda(Layer):
         super().__init__(**kwargs)
         self.function = function
         self.arguments = arguments or {}
-        self._output_shape = output_shape
-        self.mask = mask
-        self.supports_masking = mask is not None
+        if mask is not None:
+            self.supports_masking = True
+        object.__setattr__(self, "mask", mask)             # plain values, not tracked state
+        object.__setattr__(self, "_output_shape", output_shape)
         import inspect
         try:
             params = inspect.signature(function).parameters
         except (TypeError, ValueError):
             params = {}
-        self._fn_mask = "mask" in params
-        self._fn_training = "training" in params
+        self._fn_expects_mask_arg = "mask" in params
+        self._fn_expects_training_arg = "training" in params
 
     def call(self, inputs, mask=None, training=None):
         kwargs = dict(self.arguments)
-        if self._fn_mask:
+        if self._fn_expects_mask_arg:
             kwargs["mask"] = mask
-        if self._fn_training:
+        if self._fn_expects_training_arg:
             kwargs["training"] = training
         return self.function(inputs, **kwargs)
 
@@ -236,24 +280,114 @@ class Lambda(Layer):
             return self.mask(inputs, mask)
         return self.mask
 
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self._output_shape):
+            return _to_shapes(self._output_shape(input_shape))
+        first = input_shape
+        while not _is_shape(first):
+            first = next(iter(first.values())) if isinstance(first, dict) else first[0]
+        batch = TensorShape(first)[0] if len(TensorShape(first)) else None
+        return self._map_batch(_to_shapes(self._output_shape), batch)
+
+    def _map_batch(self, shapes, batch):
+        if isinstance(shapes, TensorShape):
+            return TensorShape([batch] + shapes.as_list())
+        if isinstance(shapes, dict):
+            return {k: self._map_batch(v, batch) for k, v in shapes.items()}
+        return (tuple if isinstance(shapes, tuple) else list)(
+            self._map_batch(v, batch) for v in shapes)
+
+    @staticmethod
+    def _serialize_function(fn, allow_raw=False):
+        import types
+        if isinstance(fn, types.LambdaType):
+            return func_dump(fn), "lambda", fn.__module__
+        if callable(fn):
+            return fn.__name__, "function", getattr(fn, "__module__", None)
+        if allow_raw:
+            return fn, "raw", None
+        raise ValueError(f"Invalid input for serialization, type: {type(fn)} ")
+
     def get_config(self):
-        config = super().get_config()
-        fn = self.function
-        config.update({"function": getattr(fn, "__name__", repr(fn)),
-                       "output_shape": self._output_shape, "arguments": self.arguments})
-        return config
+        f = self._serialize_function(self.function)
+        o = self._serialize_function(self._output_shape, allow_raw=True)
+        config = {"function": f[0], "function_type": f[1], "module": f[2],
+                  "output_shape": o[0], "output_shape_type": o[1], "output_shape_module": o[2]}
+        if self.mask is not None:
+            m = self._serialize_function(self.mask)
+            config.update({"mask": m[0], "mask_type": m[1], "mask_module": m[2]})
+        config["arguments"] = self.arguments
+        base = super().get_config()
+        return dict(list(base.items()) + list(config.items()))
+
+    @classmethod
+    def _parse_function(cls, config, custom_objects, attr, module_attr, type_attr):
+        import sys
+        globs = dict(globals())
+        module = config.pop(module_attr, None)
+        if module in sys.modules:
+            globs.update(sys.modules[module].__dict__)
+        if custom_objects:
+            globs.update(custom_objects)
+        kind = config.pop(type_attr, "raw")
+        value = config.get(attr)
+        if kind == "function":
+            if custom_objects and value in custom_objects:
+                return custom_objects[value]
+            if value in globs:
+                return globs[value]
+            from lamina.keras import activations
+            return activations.get(value)
+        if kind == "lambda":
+            return func_load(value, globs=globs)
+        if kind == "raw":
+            return value
+        raise TypeError(f"Unsupported value for `function_type` argument. Received: "
+                        f"function_type={kind}. Expected one of ['function', 'lambda', 'raw']")
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        fn = config.pop("function")
-        if isinstance(fn, str):
-            from lamina.keras import activations as acts
-            if custom_objects and fn in custom_objects:
-                fn = custom_objects[fn]
-            else:
-                fn = acts.get(fn)
-        return cls(fn, **config)
+        function = cls._parse_function(config, custom_objects, "function", "module",
+                                       "function_type")
+        output_shape = cls._parse_function(config, custom_objects, "output_shape",
+                                           "output_shape_module", "output_shape_type")
+        mask = cls._parse_function(config, custom_objects, "mask", "mask_module",
+                                   "mask_type") if "mask" in config else None
+        config["function"], config["output_shape"], config["mask"] = function, output_shape, mask
+        if isinstance(output_shape, list) and _is_shape(output_shape):
+            config["output_shape"] = tuple(output_shape)
+        return cls(**config)
+
+
+class Masking(Layer):
+    """Mask the timesteps whose features all equal mask_value (and zero them)."""
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = mask_value
+
+    def compute_mask(self, inputs, mask=None):
+        x = _core.convert_to_tensor(inputs)
+        return _core.reduce_any(_core.not_equal(x, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        x = _core.convert_to_tensor(inputs)
+        keep = _core.reduce_any(_core.not_equal(x, self.mask_value), axis=-1, keepdims=True)
+        out = x * _core.cast(keep, x.dtype)
+        out._keras_mask = _core.squeeze(keep, axis=-1)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
 
 
 class TFOpLambda(Layer):
