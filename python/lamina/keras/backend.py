@@ -145,3 +145,50 @@ def set_keras_mask(x, mask):
 
 def get_keras_mask(x):
     return getattr(x, "_keras_mask", None)
+
+
+# a few tf.keras.backend functions layer code reaches for
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    from lamina.keras import activations
+    return activations.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
+
+
+def sigmoid(x):
+    from lamina import _core
+    return _core.sigmoid(x)
+
+
+def tanh(x):
+    from lamina import _core
+    return _core.tanh(x)
+
+
+def softmax(x, axis=-1):
+    from lamina import _core
+    return _core.softmax(x, axis=axis)
+
+
+def ones(shape, dtype=None, name=None):
+    from lamina import _core
+    return _core.ones(shape, dtype or _FLOATX)
+
+
+def zeros(shape, dtype=None, name=None):
+    from lamina import _core
+    return _core.zeros(shape, dtype or _FLOATX)
+
+
+def concatenate(tensors, axis=-1):
+    from lamina import _core
+    return _core.concat(list(tensors), axis=axis)
+
+
+def in_train_phase(x, alt, training=None):
+    if training is None:
+        training = learning_phase()
+    x, alt = (x() if callable(x) else x), (alt() if callable(alt) else alt)
+    return x if training else alt
+
+
+def in_test_phase(x, alt, training=None):
+    return in_train_phase(alt, x, training=training)
