@@ -385,8 +385,8 @@ static void suite(void) {
     }
     opt.threads = saved;
     int64_t big = 16 << 20;
-    const char *un[] = {"exp", "tanh", "sigmoid", "relu"};
-    for (int i = 0; i < 4; i++) report_op(0, un[i], big);
+    const char *un[] = {"exp", "log", "tanh", "sigmoid", "erf", "relu"};
+    for (int i = 0; i < 6; i++) report_op(0, un[i], big);
     report_op(1, "add", big);
     report_op(2, "sum", big);
 }

@@ -7,6 +7,7 @@ Run NumPy at its best: these machines pin OpenBLAS to older kernels through the 
 so unset that for this command only:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/compare.py [--quick] [--threads 1,2]
+        [--only 16M]
 
 NumPy's threads are set with threadpoolctl when it is installed; otherwise each thread count
 runs in a child process started with OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS) set.
@@ -43,6 +44,15 @@ def sigmoid_np(x):
         return expit(x)
     except ImportError:
         return 1.0 / (1.0 + np.exp(-x))
+
+
+def erf_np():
+    """NumPy has no erf: SciPy's (a NumPy ufunc) when installed, else None (case skipped)."""
+    try:
+        from scipy.special import erf
+        return erf
+    except ImportError:
+        return None
 
 
 def cases(quick):
@@ -113,32 +123,39 @@ def cases(quick):
 
     big = rng.uniform(-4, 4, 16 << 20).astype(np.float32)
     big2 = rng.uniform(-4, 4, 16 << 20).astype(np.float32)
+    pos = np.abs(big) + np.float32(1e-3)  # log's input: positive
+    erf = erf_np()
 
     def elementwise(name):
         def make():
-            t1, t2 = tf.constant(big), tf.constant(big2)
+            t1, t2, tp = tf.constant(big), tf.constant(big2), tf.constant(pos)
             lam = {"exp": lambda: tf.exp(t1), "tanh": lambda: tf.tanh(t1),
-                   "sigmoid": lambda: tf.sigmoid(t1), "add": lambda: tf.add(t1, t2),
+                   "sigmoid": lambda: tf.sigmoid(t1), "log": lambda: tf.math.log(tp),
+                   "erf": lambda: tf.math.erf(t1), "add": lambda: tf.add(t1, t2),
                    "reduce_sum": lambda: tf.reduce_sum(t1)}[name]
             npf = {"exp": lambda: np.exp(big), "tanh": lambda: np.tanh(big),
-                   "sigmoid": lambda: sigmoid_np(big), "add": lambda: np.add(big, big2),
+                   "sigmoid": lambda: sigmoid_np(big), "log": lambda: np.log(pos),
+                   "erf": lambda: erf(big), "add": lambda: np.add(big, big2),
                    "reduce_sum": lambda: np.sum(big)}[name]
             pt = None
             if torch is not None:
-                p1, p2 = torch.from_numpy(big), torch.from_numpy(big2)
+                p1, p2, pp = torch.from_numpy(big), torch.from_numpy(big2), torch.from_numpy(pos)
                 pt = {"exp": lambda: torch.exp(p1), "tanh": lambda: torch.tanh(p1),
-                      "sigmoid": lambda: torch.sigmoid(p1), "add": lambda: torch.add(p1, p2),
+                      "sigmoid": lambda: torch.sigmoid(p1), "log": lambda: torch.log(pp),
+                      "erf": lambda: torch.erf(p1), "add": lambda: torch.add(p1, p2),
                       "reduce_sum": lambda: torch.sum(p1)}[name]
             return lam, npf, pt
         return make
     for name, goal in [("exp", "<= 0.56 (2 thr)"), ("tanh", "<= 0.56 (2 thr)"),
-                       ("sigmoid", "<= 0.56 (2 thr)"), ("add", "<= 1.0"),
-                       ("reduce_sum", "<= 1.0")]:
+                       ("sigmoid", "<= 0.56 (2 thr)"), ("log", "-"), ("erf", "- (vs scipy)"),
+                       ("add", "<= 1.0"), ("reduce_sum", "<= 1.0")]:
+        if name == "erf" and erf is None:
+            continue  # nothing to compare with
         out.append((f"{name} 16M float32", goal, elementwise(name)))
     return out
 
 
-def run(threads, quick, header):
+def run(threads, quick, header, only=""):
     import lamina as tf
     try:
         import torch
@@ -164,6 +181,8 @@ def run(threads, quick, header):
             cols += f" {'torch us':>11} {'l/torch':>7}"
         print(cols + "  goal (lamina/numpy)")
     for name, goal, make in cases(quick):
+        if only and not any(w in name for w in only.split(",")):
+            continue
         lam, npf, pt = make()
         tn = median_time(npf)
         # OpenBLAS's workers spin for ~0.1 s after a call and would take the cores from
@@ -189,11 +208,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     ap.add_argument("--quick", action="store_true", help="skip the 1024 and 2048 squares")
+    ap.add_argument("--only", default="", help="comma-separated words: run only the cases "
+                    "whose name contains one, e.g. --only 16M for the elementwise part")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--header", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        run(args.child, args.quick, header=args.header)
+        run(args.child, args.quick, header=args.header, only=args.only)
         return
     try:
         import threadpoolctl  # noqa: F401
@@ -202,13 +223,14 @@ def main():
         have_tpc = False
     for i, t in enumerate(int(t) for t in args.threads.split(",")):
         if have_tpc:
-            run(t, args.quick, header=i == 0)
+            run(t, args.quick, header=i == 0, only=args.only)
             continue
         # no threadpoolctl: OpenBLAS reads its thread count at load, so one child per count
         env = dict(os.environ, OPENBLAS_NUM_THREADS=str(t), OMP_NUM_THREADS=str(t))
         cmd = [sys.executable, os.path.abspath(__file__), "--child", str(t)]
         cmd += ["--quick"] if args.quick else []
         cmd += ["--header"] if i == 0 else []
+        cmd += ["--only", args.only] if args.only else []
         subprocess.run(cmd, env=env, check=True)
 
 

@@ -336,3 +336,24 @@ def test_variables_through_the_tape_hooks():
         w.assign([5.0, 5.0])  # a second read gives another tensor: gradients add up
         y = y + tf.multiply(w, 3.0)
     np.testing.assert_allclose(t.gradient(y, w), [5.0, 5.0])
+
+
+def test_batch_jacobian():
+    rng = np.random.default_rng(3)
+    xv = rng.standard_normal((4, 3))
+    w = rng.standard_normal((3, 2))
+    x = tf.constant(xv)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.tanh(x @ tf.constant(w))  # (4, 2)
+    j = t.batch_jacobian(y, x)
+    assert tuple(j.shape) == (4, 2, 3)
+    d = 1 - np.tanh(xv @ w) ** 2
+    np.testing.assert_allclose(j, d[:, :, None] * w.T[None], rtol=1e-12)
+    with pytest.raises(RuntimeError):
+        t.batch_jacobian(y, x)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = x * 2.0
+    with pytest.raises(ValueError, match="same first \\(batch\\) dimension"):
+        t.batch_jacobian(y, tf.constant(np.ones((3, 3))))

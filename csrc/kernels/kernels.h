@@ -7,10 +7,16 @@
 
 /* Contiguous float32 loops: out[i] = a[i] op b[i]. out may alias a or b. */
 typedef void (*lm_f32_binary_fn)(int64_t n, const float *a, const float *b, float *out);
+/* Contiguous float32 loops: out[i] = f(x[i]). out may be x itself (in place) or not overlap it. */
+typedef void (*lm_f32_unary_fn)(int64_t n, const float *x, float *out);
 
 typedef struct lm_kernel_table {
     const char *name;
     lm_f32_binary_fn f32_add, f32_sub, f32_mul, f32_div;
+    /* exp, log, tanh, sigmoid, erf, relu: ref runs the libm formulas of ops/unary.c (the
+     * scalar results), avx2 vector polynomials (kernels/avx2/unary_avx2.c states their ulp
+     * bounds). */
+    lm_f32_unary_fn f32_exp, f32_log, f32_tanh, f32_sigmoid, f32_erf, f32_relu;
 
     /* ---- GEMM (gemm/gemm.h): micro-kernel, packing, skinny path, epilogue, blocking ---- */
     const struct lm_gemm_kernel_f32 *gemm_f32;
@@ -30,6 +36,15 @@ extern const struct lm_gemm_kernel_f32 lm_gemm_ref_f32, lm_gemm_avx2_f32, lm_gem
 /* An AVX-512 12 x 32 float32 set, built but not yet used by any table (untested). */
 extern const struct lm_gemm_kernel_f32 lm_gemm_avx512_12x32_f32;
 extern const struct lm_gemm_kernel_f64 lm_gemm_ref_f64, lm_gemm_avx2_f64, lm_gemm_avx512_f64;
+
+/* ---- float32 unary loops of the avx2 folder, shared by the avx512 table (AVX-512 CPUs have
+ * AVX2; no AVX-512 variant is shipped until one can be tested) ---- */
+void lm_avx2_f32_exp(int64_t n, const float *x, float *out);
+void lm_avx2_f32_log(int64_t n, const float *x, float *out);
+void lm_avx2_f32_tanh(int64_t n, const float *x, float *out);
+void lm_avx2_f32_sigmoid(int64_t n, const float *x, float *out);
+void lm_avx2_f32_erf(int64_t n, const float *x, float *out);
+void lm_avx2_f32_relu(int64_t n, const float *x, float *out);
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);

@@ -1,8 +1,10 @@
 /* unary.c — lm_unary: negation, abs, sign, square, relu on numbers; exp, log, ... on floats;
  * logical_not on bool. Results match NumPy (integer negation, abs and square wrap like NumPy:
- * abs(INT_MIN) is INT_MIN). */
+ * abs(INT_MIN) is INT_MIN). float32 exp, log, tanh, sigmoid, erf and relu run the per-ISA kernel
+ * table's loops (vector polynomials within a few ulp on avx2; libm under LAMINA_ISA=ref). */
 #include "elementwise.h"
 #include "autodiff/record.h"
+#include "kernels/kernels.h"
 
 #include <math.h>
 
@@ -82,6 +84,41 @@ static const lm_loop_fn LOOPS[LM_NUNOP][LM_NDTYPE] = {
     [LM_LOGICAL_NOT] = {[LM_BOOL] = not_b8},
 };
 
+/* float32 through the per-ISA kernel table (kernels/kernels.h): the ops it has a loop for. */
+static lm_f32_unary_fn f32_kernel(lm_unop op) {
+    const lm_kernel_table *k = lm_kernels();
+    switch (op) {
+    case LM_EXP: return k->f32_exp;
+    case LM_LOG: return k->f32_log;
+    case LM_TANH: return k->f32_tanh;
+    case LM_SIGMOID: return k->f32_sigmoid;
+    case LM_ERF: return k->f32_erf;
+    case LM_RELU: return k->f32_relu;
+    default: return NULL;
+    }
+}
+
+/* The lm_loop_fn over a table loop (ctx: a table_ctx). Runs with 4-byte steps go straight to it;
+ * other runs are gathered into a stack buffer and scattered back, so every layout gets the same
+ * (vector) results. */
+typedef struct table_ctx { lm_f32_unary_fn f; } table_ctx;
+static void table_loop(int64_t n, char **p, const int64_t *st, void *ctx) {
+    const lm_f32_unary_fn f = ((const table_ctx *)ctx)->f;
+    if (st[0] == (int64_t)sizeof(float) && st[1] == (int64_t)sizeof(float)) {
+        f(n, (const float *)p[1], (float *)p[0]);
+        return;
+    }
+    float buf[256];
+    char *po = p[0];
+    const char *px = p[1];
+    for (int64_t i = 0; i < n; i += 256) {
+        const int64_t m = n - i < 256 ? n - i : 256;
+        for (int64_t j = 0; j < m; j++, px += st[1]) buf[j] = *(const float *)px;
+        f(m, buf, buf);
+        for (int64_t j = 0; j < m; j++, po += st[0]) *(float *)po = buf[j];
+    }
+}
+
 static lm_status unsupported(lm_unop op, const lm_tensor *x) {
     const char *name = lm_unop_name(op);
     if (op == LM_LOGICAL_NOT)
@@ -109,8 +146,9 @@ static lm_status unary_impl(lm_unop op, const lm_tensor *x, lm_tensor **out) {
     lm_tensor *o;
     if ((st = lm_empty(dt, x->ndim, x->shape, &o))) return st;
     lm_ew_half hctx = {fn, NULL, 2, dt, 0};
-    lm_loop_fn run = half ? lm_ew_half_loop : fn;
-    void *ctx = half ? (void *)&hctx : NULL;
+    table_ctx tctx = {dt == LM_FLOAT32 ? f32_kernel(op) : NULL};
+    lm_loop_fn run = half ? lm_ew_half_loop : tctx.f ? table_loop : fn;
+    void *ctx = half ? (void *)&hctx : tctx.f ? (void *)&tctx : NULL;
     const int64_t isz = (int64_t)lm_dtype_size(dt);
     const size_t size[2] = {(size_t)isz, (size_t)isz};
     char *base[2] = {o->data, x->data};

@@ -7,18 +7,28 @@
 
 /* ---- where: it copies one of two elements, so one loop per element size serves every dtype */
 
+/* A bit-mask select over a contiguous run; A(i) and B(i) read the operands (an array or a
+ * broadcast scalar, e.g. where(mask, g, 0) in the gradient of relu). GCC vectorizes it. */
+#define WHERE_RUN(T, A, B)                                                                    \
+    for (int64_t i = 0; i < n; i++) {                                                         \
+        const T m = (T)((T)0 - (T)(c[i] != 0));                                               \
+        o[i] = (T)((A & m) | (B & (T)~m));                                                    \
+    }
+
 #define WHERE_LOOP(NAME, T)                                                                   \
     static void NAME(int64_t n, char **p, const int64_t *st, void *ctx) {                     \
         (void)ctx;                                                                            \
-        if (st[0] == (int64_t)sizeof(T) && st[1] == 1 && st[2] == (int64_t)sizeof(T) &&       \
-            st[3] == (int64_t)sizeof(T)) {                                                    \
+        const int64_t sz = (int64_t)sizeof(T);                                                \
+        if (st[0] == sz && st[1] == 1 && (st[2] == sz || st[2] == 0) &&                       \
+            (st[3] == sz || st[3] == 0)) {                                                    \
             T *restrict o = (T *)p[0];                                                        \
             const uint8_t *restrict c = (const uint8_t *)p[1];                                \
             const T *restrict a = (const T *)p[2], *restrict b = (const T *)p[3];             \
-            for (int64_t i = 0; i < n; i++) { /* a bit mask select: GCC vectorizes it */      \
-                const T m = (T)((T)0 - (T)(c[i] != 0));                                       \
-                o[i] = (T)((a[i] & m) | (b[i] & (T)~m));                                      \
-            }                                                                                 \
+            const T a0 = a[0], b0 = b[0];                                                     \
+            if (st[2] && st[3]) WHERE_RUN(T, a[i], b[i])                                      \
+            else if (st[2]) WHERE_RUN(T, a[i], b0)                                            \
+            else if (st[3]) WHERE_RUN(T, a0, b[i])                                            \
+            else WHERE_RUN(T, a0, b0)                                                         \
             return;                                                                           \
         }                                                                                     \
         char *o = p[0];                                                                       \

@@ -59,13 +59,11 @@ static void run_parts(void) {
     }
 }
 
+/* arg: the generation before the job that started this worker, so that it takes part in that
+ * job (it is created under the lock, and the job's generation is published before it runs). */
 static void *worker(void *arg) {
-    (void)arg;
     t_in_job = 1;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&P.mu);
-    seen = P.generation;
-    pthread_mutex_unlock(&P.mu);
+    uint64_t seen = (uint64_t)(uintptr_t)arg;
     for (;;) {
         for (int i = 0; i < SPIN_ROUNDS && __atomic_load_n(&P.generation, __ATOMIC_ACQUIRE) == seen &&
                         !__atomic_load_n(&P.shutdown, __ATOMIC_ACQUIRE); i++)
@@ -162,7 +160,8 @@ void lm_parallel_for(int64_t n, int64_t min_chunk, lm_range_fn fn, void *ctx) {
     }
     P.busy = 1;
     while (P.started < parts - 1) {
-        if (pthread_create(&P.tids[P.started], NULL, worker, NULL) != 0) break;
+        if (pthread_create(&P.tids[P.started], NULL, worker, (void *)(uintptr_t)P.generation) != 0)
+            break;
         P.started++;
     }
     if (P.started == 0) {  /* no thread could be started: run inline */

@@ -258,6 +258,43 @@ class GradientTape:
             out.append(_core.reshape(stacked, tshape + sshape))
         return _pack(sources, iter(out))
 
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobians: target (B, T...) and source (B, S...), where row b of the
+        target depends only on row b of the source, give a tensor of shape (B, T..., S...)
+        (one backward pass per element of T)."""
+        mode = UnconnectedGradients(unconnected_gradients)
+        self._check_usable("batch_jacobian")
+        t = convert_to_tensor(target)
+        sshape = tuple(source.shape)
+        if t.ndim < 1 or len(sshape) < 1 or t.shape[0] != sshape[0]:
+            raise ValueError(f"batch_jacobian: target of shape {tuple(t.shape)} and source of "
+                             f"shape {sshape} need the same first (batch) dimension")
+        batch, tshape = sshape[0], tuple(t.shape)[1:]
+        n = 1
+        for d in tshape:
+            n *= d
+        groups = self._source_tensors([source])
+        self._tape.set_persistent(True)
+        try:
+            rows = []
+            for j in range(n):
+                seed = _core.broadcast_to(_core.reshape(_core.one_hot(j, n, dtype=t.dtype), (1, n)),
+                                          (batch, n))
+                rows.append(self._run([t], [_core.reshape(seed, (batch,) + tshape)], groups)[0])
+        finally:
+            self._tape.set_persistent(self._persistent)
+        if not self._persistent:
+            self._tape = None
+            self._used = True
+        if all(r is None for r in rows):
+            if mode is UnconnectedGradients.ZERO:
+                return _core.zeros((batch,) + tshape + sshape[1:], dtype=source.dtype)
+            return None
+        rows = [r if r is not None else _core.zeros(sshape, dtype=source.dtype) for r in rows]
+        stacked = _core.stack(rows, axis=1) if rows else _core.zeros((batch, 0) + sshape[1:], dtype=source.dtype)
+        return _core.reshape(stacked, (batch,) + tshape + sshape[1:])
+
 
 class _StopRecording:
     def __init__(self, tape):

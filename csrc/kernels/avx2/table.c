@@ -7,6 +7,12 @@ const lm_kernel_table lm_kernels_avx2 = {
     .f32_sub = k_sub,
     .f32_mul = k_mul,
     .f32_div = k_div,
+    .f32_exp = lm_avx2_f32_exp,
+    .f32_log = lm_avx2_f32_log,
+    .f32_tanh = lm_avx2_f32_tanh,
+    .f32_sigmoid = lm_avx2_f32_sigmoid,
+    .f32_erf = lm_avx2_f32_erf,
+    .f32_relu = lm_avx2_f32_relu,
 
     /* ---- GEMM ---- */
     .gemm_f32 = &lm_gemm_avx2_f32,
