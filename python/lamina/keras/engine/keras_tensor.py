@@ -292,7 +292,7 @@ _SKIP = {"convert_to_tensor", "constant", "is_tensor", "as_dtype", "from_dlpack"
          "Variable", "GradientTape", "shape", "rank", "size", "zeros", "ones", "fill", "eye",
          "range", "random_normal_initializer", "zeros_initializer", "constant_initializer",
          "ones_initializer", "random_uniform_initializer", "glorot_uniform_initializer",
-         "truncated_normal_initializer", "glorot_normal_initializer", "watch", "stop_gradient",
+         "truncated_normal_initializer", "glorot_normal_initializer", "watch",
          "VariableSynchronization", "VariableAggregation", "name_scope", "function"}
 
 
