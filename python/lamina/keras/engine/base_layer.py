@@ -337,6 +337,10 @@ class Layer:
     def dtype_policy(self):
         return self._dtype_policy
 
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._set_dtype_policy(value if not isinstance(value, str) else _mp.Policy(value))
+
     @property
     def dtype(self):
         """The dtype of the layer's weights (the policy's variable dtype), as a string."""
@@ -714,6 +718,13 @@ class Layer:
         dtype = as_dtype(dtype)
         if self._dtype_policy.variable_dtype is None:
             self._set_dtype_policy(_mp.Policy(dtype.name))
+        if isinstance(initializer, (Tensor, np.ndarray, list, float, int)) and \
+                not isinstance(initializer, bool):
+            value = initializer   # a value (Keras 3 accepts it) rather than a callable
+
+            def initializer(shape, dtype=None, _v=value):
+                return _core.constant(np.broadcast_to(np.asarray(_v), tuple(shape)).copy(),
+                                      dtype=dtype)
         initializer = initializers.get(initializer)
         regularizer = regularizers.get(regularizer)
         constraint = constraints.get(constraint)
