@@ -238,3 +238,20 @@ def test_intermediate_inputs_dict_inputs_and_node_accessors():
         input_spec.to_tensor_shape(layers.InputSpec(max_ndim=5)).as_list()
     with pytest.raises(TypeError, match="Argument `axes` must be a dict"):
         layers.InputSpec(shape=[1, None, 2, 3], axes={"string": 5})
+
+
+def test_config_roundtrip_keeps_symbolic_losses_and_metrics():
+    inputs = keras.Input(shape=(10,))
+    x = layers.Dense(10)(inputs)
+    model = keras.Model(inputs, layers.Dense(1)(x))
+    model.add_loss(tf.abs(tf.reduce_mean(x)))
+    model.add_metric(tf.reduce_sum(x), name="s")
+    clone = keras.Model.from_config(model.get_config())
+    assert len(clone.losses) == 1 and [m.name for m in clone.metrics] == ["s"]
+    assert [l.name for l in clone.layers] == [l.name for l in model.layers]
+    clone.set_weights(model.get_weights())
+    data = np.ones((2, 10), np.float32)
+    model(data)
+    clone(data)
+    assert float(clone.losses[0]) == pytest.approx(float(model.losses[0]))
+    assert float(clone.metrics[0].result()) == pytest.approx(float(model.metrics[0].result()))

@@ -7,7 +7,7 @@ class AddLoss(Layer):
     """Adds its input as a loss (model.add_loss on a functional model)."""
 
     def __init__(self, unconditional=False, **kwargs):
-        kwargs.pop("name", None)
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.unconditional = unconditional
 

@@ -556,6 +556,15 @@ class Model(Layer):
         inputs = refs(config["input_layers"])
         outputs = refs(config["output_layers"])
         model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+        # add_loss / add_metric layers hang off the graph: put their nodes back
+        for layer in created.values():
+            if isinstance(layer, (F.AddLoss, F.AddMetric)) and layer._inbound_nodes:
+                node = layer._inbound_nodes[-1]
+                for kt in node.keras_inputs:
+                    model._insert_subgraph(kt, "loss" if isinstance(layer, F.AddLoss) else "metric")
+                if node not in model._nodes:
+                    model._nodes.append(node)
+        model._set_layers_from_nodes()
         if not config.get("trainable", True):
             model.trainable = False
         return model
