@@ -5,7 +5,6 @@ import pytest
 
 import lamina as tf
 from lamina import keras
-from lamina.keras import layers
 from lamina.keras.layers import Layer, InputSpec, Dense
 from _keras_session import fresh_keras_session  # noqa: F401  (autouse fixture)
 

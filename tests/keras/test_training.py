@@ -1,7 +1,6 @@
 """Layers under a GradientTape: gradients of Dense (composed under the tape, fused otherwise,
 same values), regularization losses, mixed precision, and the main job's training loop."""
 import numpy as np
-import pytest
 
 import lamina as tf
 from lamina import keras

@@ -1,6 +1,6 @@
 """tf.keras.metrics: stateful aggregations (Mean, Sum) as layers with non-trainable weights."""
 from lamina import _core
-from lamina._core import Tensor, as_dtype
+from lamina._core import as_dtype
 from lamina.variables import VariableSynchronization, VariableAggregation
 from lamina.keras.engine.base_layer import Layer
 from lamina.keras.engine import keras_tensor as _kt

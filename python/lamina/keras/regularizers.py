@@ -1,5 +1,4 @@
 """tf.keras.regularizers: callables weight -> a scalar penalty added to a layer's losses."""
-import lamina
 from lamina import _core
 from lamina.keras import _serial
 

@@ -1,6 +1,6 @@
 """Functional graphs: walking nodes from outputs back to inputs, running them, (de)serializing."""
 from lamina.keras.engine.base_layer import Layer
-from lamina.keras.engine.keras_tensor import (KerasTensor, flatten, map_structure, is_symbolic)
+from lamina.keras.engine.keras_tensor import flatten, map_structure, is_symbolic
 
 
 class AddLoss(Layer):

@@ -1,6 +1,5 @@
 """InputLayer and Input(): the entry points of a functional model."""
 from lamina._core import as_dtype
-from lamina.tensor_shape import TensorShape
 from lamina.keras import backend
 from lamina.keras.engine.base_layer import Layer
 from lamina.keras.engine.keras_tensor import KerasTensor, Node, install_dispatch

@@ -7,10 +7,6 @@ found by running the computation on small concrete stand-ins (unknown dims as 2,
 state changes are switched off (`variables._state.tracing`).
 """
 import collections
-import functools
-import operator
-
-import numpy as np
 
 import lamina
 from lamina import _core

@@ -1,9 +1,8 @@
 """Sequential: a stack of layers, each called on the output of the one before."""
 from lamina.keras.engine.base_layer import Layer
 from lamina.keras.engine.training import Model
-from lamina.keras.engine.input_layer import InputLayer, Input
+from lamina.keras.engine.input_layer import InputLayer
 from lamina.keras.engine.keras_tensor import is_symbolic, flatten
-from lamina.keras import backend
 
 
 class Sequential(Model):

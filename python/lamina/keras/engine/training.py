@@ -4,10 +4,9 @@ import numpy as np
 
 from lamina import _core
 from lamina.keras import backend
-from lamina.keras.engine.base_layer import Layer, _convert_inputs, _ctx
+from lamina.keras.engine.base_layer import Layer, _convert_inputs
 from lamina.keras.engine import functional as F
-from lamina.keras.engine.keras_tensor import (KerasTensor, flatten, map_structure, is_symbolic,
-                                              any_symbolic)
+from lamina.keras.engine.keras_tensor import flatten, map_structure, is_symbolic
 
 
 class History:

@@ -1,7 +1,5 @@
 """Core layers: Dense (on the fused C kernel), Activation, Lambda, Flatten, Dropout, and the
 op layer (TFOpLambda) that records a lamina op applied to symbolic tensors."""
-import numpy as np
-
 from lamina import _core, _tape_hooks
 from lamina._core import Tensor, as_dtype
 from lamina.tensor_shape import TensorShape

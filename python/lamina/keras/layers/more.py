@@ -1,9 +1,6 @@
 """More layers tf.keras code commonly uses: BatchNormalization, merging (Add, Concatenate, ...),
 ReLU, Softmax, Reshape, Embedding."""
-import numpy as np
-
 from lamina import _core
-from lamina._core import Tensor, as_dtype
 from lamina.tensor_shape import TensorShape
 from lamina.keras import activations, initializers, regularizers, constraints
 from lamina.keras.engine.base_layer import Layer
