@@ -255,3 +255,40 @@ def test_config_roundtrip_keeps_symbolic_losses_and_metrics():
     clone(data)
     assert float(clone.losses[0]) == pytest.approx(float(model.losses[0]))
     assert float(clone.metrics[0].result()) == pytest.approx(float(model.metrics[0].result()))
+
+
+def test_output_specs_from_compute_output_shape_and_dynamic_layers():
+    from lamina.keras.engine.keras_tensor import KerasTensor
+
+    class Stated(layers.Layer):
+        def call(self, x):
+            raise RuntimeError("Should never be called.")
+
+        def compute_output_shape(self, s):
+            return {"1": s, "2": {"11": s, "22": (s, s)}}
+    out = Stated().compute_output_spec(KerasTensor((2, 3)))
+    assert out["1"].shape == (2, 3) and isinstance(out["2"]["22"], tuple)
+    assert out["2"]["22"][1].shape == (2, 3)
+
+    class Dynamic(layers.Layer):
+        def __init__(self):
+            super().__init__(dynamic=True)
+            self.calls = 0
+
+        def call(self, x):
+            self.calls += 1
+            return x * 2
+
+        def compute_output_shape(self, s):
+            return s
+    i = keras.Input((3,))
+    layer = Dynamic()
+    model = keras.Model(i, layer(i))
+    assert model.dynamic and layer.calls == 0            # not traced: the stated shape is used
+    assert model(np.ones((1, 3), np.float32)).numpy().tolist() == [[2.0, 2.0, 2.0]]
+
+    class Invalid(layers.Layer):
+        def call(self, x):
+            raise ValueError("You did something wrong!")
+    with pytest.raises(ValueError, match="You did something wrong!"):
+        Invalid()(keras.Input((3,)))
