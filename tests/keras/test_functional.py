@@ -44,6 +44,9 @@ def test_ops_and_operators_trace_with_shapes():
     assert tf.concat([x, x], axis=-1).shape.as_list() == [None, None, 6]
     assert tf.cast(x, tf.float64).dtype == tf.float64
     assert tf.reshape(x, (-1, 3)).shape.as_list() == [None, 3]
+    assert tf.identity(x).shape.as_list() == [None, None, 3]
+    assert tf.shape(x).shape.as_list() == [3] and tf.shape(x).dtype == tf.int32
+    assert tf.stop_gradient(x).shape.as_list() == [None, None, 3]
     assert tf.math.abs(x)._keras_history.layer.name.startswith("tf.math.abs")
     with pytest.raises(TypeError):     # non-symbolic TypeErrors still propagate
         tf.add("a", 1)

@@ -283,13 +283,13 @@ def symbolic_op(fn, path, args, kwargs):
 _installed = False
 _DISPATCH_MODULES = ("", "math", "nn", "linalg")
 _SKIP = {"convert_to_tensor", "constant", "is_tensor", "as_dtype", "from_dlpack", "version",
-         "isa", "isa_available", "set_isa", "get_num_threads", "set_num_threads", "identity",
+         "isa", "isa_available", "set_isa", "get_num_threads", "set_num_threads",
          "DType", "Tensor", "TensorShape", "cast_like", "live_storages", "live_bytes",
-         "Variable", "GradientTape", "shape", "rank", "size", "zeros", "ones", "fill", "eye",
+         "Variable", "GradientTape", "zeros", "ones", "fill", "eye",
          "range", "random_normal_initializer", "zeros_initializer", "constant_initializer",
          "ones_initializer", "random_uniform_initializer", "glorot_uniform_initializer",
          "truncated_normal_initializer", "glorot_normal_initializer", "watch",
-         "VariableSynchronization", "VariableAggregation", "name_scope", "function"}
+         "VariableSynchronization", "VariableAggregation", "name_scope", "function", "Module"}
 
 
 def _wrap(fn, path):
