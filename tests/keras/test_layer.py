@@ -685,3 +685,30 @@ def test_dense_arguments():
     d = Dense(2, kernel_constraint=keras.constraints.NonNeg(), bias_regularizer="l1")
     d(tf.ones((1, 2)))
     assert d.kernel.constraint is d.kernel_constraint and len(d.losses) == 1
+
+
+def test_short_path_equivalence_and_subclass_overrides():
+    d = Dense(3, activation="relu")
+    x = tf.constant(np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32))
+    first = d(x)                            # builds through the general path
+    again = d(x)                            # the short path
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    assert d._fast_dtype is tf.float32
+    d.kernel.assign(np.ones((4, 3), np.float32))
+    np.testing.assert_allclose(d(x).numpy(), np.maximum(x.numpy() @ np.ones((4, 3)) +
+                                                        d.bias.numpy(), 0), rtol=1e-6)
+
+    class Doubled(Dense):
+        def call(self, inputs):
+            return super().call(inputs) * 2.0
+    dd = Doubled(3, kernel_initializer="ones")
+    dd(x)
+    assert dd._fast_dtype is None           # an overridden call never takes the short path
+    np.testing.assert_allclose(dd(x).numpy(), 2 * (x.numpy() @ np.ones((4, 3))), rtol=1e-6)
+    soft = Dense(3, activation="softmax")   # an activation the kernel does not fuse
+    np.testing.assert_allclose(soft(x).numpy().sum(1), [1.0, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(soft(tf.cast(x, tf.float64)).numpy().sum(1), [1.0, 1.0],
+                               rtol=1e-6)
+    masked = tf.ones((2, 4))
+    masked._keras_mask = tf.constant([True, False])
+    assert d(masked)._keras_mask.numpy().tolist() == [True, False]
