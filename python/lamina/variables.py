@@ -103,6 +103,10 @@ def _check_sync(synchronization, aggregation, trainable, name):
                              f"{name!r}: expected a lamina.VariableSynchronization") from None
     if aggregation is None:
         aggregation = VariableAggregation.NONE
+    elif isinstance(aggregation, VariableSynchronization) and \
+            aggregation.name in VariableAggregation.__members__:
+        # the reference page's add_weight signature shows aggregation=VariableSynchronization.NONE
+        aggregation = VariableAggregation[aggregation.name]
     elif not isinstance(aggregation, VariableAggregation):
         try:
             aggregation = VariableAggregation(aggregation)

@@ -331,7 +331,10 @@ def test_add_weight_defaults_and_arguments():
     assert c.numpy().tolist() == [3.0, 3.0] and not c.trainable
     assert isinstance(c.constraint, keras.constraints.NonNeg)
     assert c.aggregation == tf.VariableAggregation.MEAN
-    f = layer.add_weight("f", shape=(2,), initializer=lambda shape, dtype=None: tf.ones(shape) * 7)
+    f = layer.add_weight("f", shape=(2,), initializer=lambda shape, dtype=None: tf.ones(shape) * 7,
+                         synchronization=tf.VariableSynchronization.AUTO,
+                         aggregation=tf.VariableSynchronization.NONE)   # the page's defaults
+    assert f.aggregation == tf.VariableAggregation.NONE
     assert f.numpy().tolist() == [7.0, 7.0]
     assert layer.add_weight("d", shape=(1,), dtype="float64").dtype == tf.float64
 
