@@ -52,11 +52,9 @@ def reset_uids():
 
 
 def clear_session():
-    """Forget the names handed out so far (the next Dense is 'dense' again) and the global
-    dtype policy."""
+    """Forget the names handed out so far (the next Dense is 'dense' again); as in tf.keras 2
+    the global dtype policy stays."""
     reset_uids()
-    from lamina.keras import mixed_precision
-    mixed_precision._global_policy = None
 
 
 def to_snake_case(name):
