@@ -32,6 +32,7 @@ from lamina._core import identity, stop_gradient
 from lamina.backprop import GradientTape, UnconnectedGradients
 from lamina.tensor_shape import TensorShape
 from lamina import config, dtypes, errors, math, nn, linalg, random
+from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 
 half = float16
 double = float64
@@ -48,6 +49,23 @@ def add_n(inputs, name=None):
     for x in inputs[1:]:
         total = add(total, x)
     return total
+
+# Keras and the tf-style initializers load on first use (import lamina stays fast).
+_LAZY_INITIALIZERS = ("random_normal_initializer", "random_uniform_initializer",
+                      "truncated_normal_initializer", "zeros_initializer", "ones_initializer",
+                      "constant_initializer", "glorot_uniform_initializer",
+                      "glorot_normal_initializer")
+
+
+def __getattr__(name):
+    if name == "keras":
+        import importlib
+        return importlib.import_module("lamina.keras")
+    if name in _LAZY_INITIALIZERS:
+        from lamina.keras import initializers
+        return getattr(initializers, name)
+    raise AttributeError(f"module 'lamina' has no attribute {name!r}")
+
 
 from lamina import _threadpoolctl
 _threadpoolctl.install()

@@ -1,0 +1,192 @@
+"""tf.keras.backend: floatx, epsilon, unique names (get_uid) and clear_session."""
+import collections
+import re
+import threading
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_uids = collections.defaultdict(int)
+_lock = threading.Lock()
+_learning_phase = None
+
+
+def floatx():
+    return _FLOATX
+
+
+def set_floatx(value):
+    global _FLOATX
+    if value not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(f"Unknown floatx type: {value!r}; expected float16, bfloat16, float32 "
+                         f"or float64")
+    _FLOATX = str(value)
+
+
+def epsilon():
+    return _EPSILON
+
+
+def set_epsilon(value):
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def get_uid(prefix=""):
+    """1, 2, ... per prefix: the counter tf.keras names objects with."""
+    with _lock:
+        _uids[prefix] += 1
+        return _uids[prefix]
+
+
+_observed_names = set()
+
+
+def observe_name(name):
+    _observed_names.add(name)
+
+
+def reset_uids():
+    with _lock:
+        _uids.clear()
+        _observed_names.clear()
+
+
+def clear_session():
+    """Forget the names handed out so far (the next Dense is 'dense' again); as in tf.keras 2
+    the global dtype policy stays."""
+    reset_uids()
+
+
+def to_snake_case(name):
+    intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    insecure = re.sub("([a-z])([A-Z])", r"\1_\2", intermediate).lower()
+    return insecure if insecure[0] != "_" else "private" + insecure
+
+
+def unique_object_name(name, zero_based=True, avoid_observed_names=False):
+    """'dense', 'dense_1', 'dense_2', ... (tf.keras.backend.unique_object_name); with
+    avoid_observed_names, names already given to layers are skipped."""
+    while True:
+        with _lock:
+            key = ("__name__", name)
+            n = _uids[key]
+            _uids[key] += 1
+        if zero_based:
+            proposed = name if n == 0 else f"{name}_{n}"
+        else:
+            proposed = f"{name}_{n + 1}"
+        if not avoid_observed_names or proposed not in _observed_names:
+            return proposed
+
+
+def learning_phase():
+    return 0 if _learning_phase is None else _learning_phase
+
+
+def set_learning_phase(value):
+    global _learning_phase
+    if value not in (0, 1):
+        raise ValueError("Expected learning phase to be 0 or 1.")
+    _learning_phase = value
+
+
+def is_keras_tensor(x):
+    return getattr(x, "_is_symbolic_tensor", False) and hasattr(x, "_keras_history")
+
+
+def int_shape(x):
+    return tuple(x.shape)
+
+
+def dtype(x):
+    return x.dtype.name
+
+
+def get_value(x):
+    return x.numpy()
+
+
+def set_value(x, value):
+    x.assign(value)
+
+
+def batch_get_value(tensors):
+    return [t.numpy() for t in tensors]
+
+
+def batch_set_value(tuples):
+    for x, v in tuples:
+        x.assign(v)
+
+
+def cast_to_floatx(x):
+    import numpy as np
+    return np.asarray(x, dtype=_FLOATX)
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    import lamina
+    return lamina.Variable(value, dtype=dtype or _FLOATX, name=name, constraint=constraint)
+
+
+def set_keras_mask(x, mask):
+    """Attach (or with None, remove) the Keras mask of a tensor."""
+    if mask is None:
+        if hasattr(x, "_keras_mask"):
+            try:
+                del x._keras_mask
+            except AttributeError:
+                x._keras_mask = None
+        return
+    x._keras_mask = mask
+
+
+def get_keras_mask(x):
+    return getattr(x, "_keras_mask", None)
+
+
+# a few tf.keras.backend functions layer code reaches for
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    from lamina.keras import activations
+    return activations.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
+
+
+def sigmoid(x):
+    from lamina import _core
+    return _core.sigmoid(x)
+
+
+def tanh(x):
+    from lamina import _core
+    return _core.tanh(x)
+
+
+def softmax(x, axis=-1):
+    from lamina import _core
+    return _core.softmax(x, axis=axis)
+
+
+def ones(shape, dtype=None, name=None):
+    from lamina import _core
+    return _core.ones(shape, dtype or _FLOATX)
+
+
+def zeros(shape, dtype=None, name=None):
+    from lamina import _core
+    return _core.zeros(shape, dtype or _FLOATX)
+
+
+def concatenate(tensors, axis=-1):
+    from lamina import _core
+    return _core.concat(list(tensors), axis=axis)
+
+
+def in_train_phase(x, alt, training=None):
+    if training is None:
+        training = learning_phase()
+    x, alt = (x() if callable(x) else x), (alt() if callable(alt) else alt)
+    return x if training else alt
+
+
+def in_test_phase(x, alt, training=None):
+    return in_train_phase(alt, x, training=training)

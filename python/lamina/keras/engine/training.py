@@ -1,0 +1,569 @@
+"""Model: a Layer with `layers`, summary(), predict(); functional when built from inputs and
+outputs (a graph of nodes), subclassed otherwise."""
+import numpy as np
+
+from lamina import _core
+from lamina.keras import backend
+from lamina.keras.engine.base_layer import Layer, _convert_inputs
+from lamina.keras.engine import functional as F
+from lamina.keras.engine.keras_tensor import flatten, map_structure, is_symbolic
+
+
+class History:
+    """What fit() returns: history[name] is the list of per-epoch values."""
+
+    def __init__(self):
+        self.history = {}
+        self.epoch = []
+        self.model = None
+        self.params = {}
+
+
+def _as_numpy(x):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _as_numpy(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
+        return [_as_numpy(v) for v in x]
+    return np.asarray(x)
+
+
+def _as_data(x):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _as_data(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_as_data(v) for v in x]
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+        return _core.convert_to_tensor(x.astype(np.float32))
+    return _convert_inputs(x)
+
+
+def _take(x, idx):
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: _take(v, idx) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_take(v, idx) for v in x]
+    return x[idx]
+
+
+class Model(Layer):
+    """tf.keras.Model: Model(inputs, outputs, name=None) for a functional model, or a subclass
+    that defines its layers in __init__ and its computation in call()."""
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if args:
+            if inputs is None:
+                inputs, args = args[0], args[1:]
+            if args and outputs is None:
+                outputs, args = args[0], args[1:]
+        if args:
+            raise TypeError(f"Model got unexpected positional arguments {args!r}")
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("A functional Model needs both `inputs` and `outputs`.")
+            for k in kwargs:
+                if k not in ("name", "trainable", "dtype"):
+                    raise TypeError(f"Keyword argument not understood: {k!r} (functional Model "
+                                    f"accepts inputs, outputs, name, trainable)")
+            self._init_graph_network(inputs, outputs, **kwargs)
+            return
+        for k in kwargs:
+            if k not in ("name", "trainable", "dtype", "dynamic", "autocast", "input_shape",
+                         "batch_input_shape", "batch_size", "input_dim", "weights",
+                         "activity_regularizer"):
+                raise TypeError(f"Keyword argument not understood: {k!r}")
+        super().__init__(**kwargs)
+        object.__setattr__(self, "_is_graph_network", False)
+
+    def _init_set_name(self, name, zero_based=True):
+        if not name and type(self) is Model:
+            name = backend.unique_object_name("model")
+        super()._init_set_name(name, zero_based)
+
+    # ---- functional graph -------------------------------------------------------------------------
+    def _init_graph_network(self, inputs, outputs, name=None, trainable=True, dtype=None):
+        super().__init__(name=name, trainable=trainable, dtype=dtype)
+        s = object.__setattr__
+        s(self, "_is_graph_network", True)
+        if isinstance(inputs, list) and len(flatten(inputs)) == 1:
+            inputs = inputs[0]
+        if isinstance(outputs, list) and len(flatten(outputs)) == 1:
+            outputs = outputs[0]
+        s(self, "_nested_inputs", inputs)
+        s(self, "_nested_outputs", outputs)
+        flat_in = flatten(inputs)
+        flat_out = flatten(outputs)
+        for t in flat_in:
+            if not is_symbolic(t) or not hasattr(t, "_keras_history"):
+                raise ValueError(f"Input tensors to a functional Model must come from "
+                                 f"`keras.Input`. Received: {t!r}")
+        for t in flat_out:
+            if not is_symbolic(t):
+                raise ValueError(f"Output tensors of a functional Model must be the output of "
+                                 f"a Keras layer. Received: {t!r}")
+        s(self, "inputs", flat_in)
+        s(self, "outputs", flat_out)
+        s(self, "input_names", [F.node_of(t).layer.name for t in flat_in])
+        s(self, "output_names", [t._keras_history.layer.name for t in flat_out])
+        nodes = F.topological_nodes(flat_out, stop=flat_in)
+        # Inputs are entry points; Input layers no output depends on still belong to the model.
+        for t in reversed(flat_in):
+            n = F.node_of(t)
+            if n.is_input and n not in nodes:
+                nodes.insert(0, n)
+        F.check_connected(flat_in, [n for n in nodes if not n.is_input or
+                                    any(id(t) in {id(i) for i in flat_in} for t in n.flat_outputs)])
+        s(self, "_nodes", nodes)
+        self._set_layers_from_nodes()
+        s(self, "built", True)
+        s(self, "_autocast", False)
+        s(self, "_build_input_shape", map_structure(lambda t: t.shape, inputs))
+        self._update_fast_path()
+
+    @property
+    def input(self):
+        if getattr(self, "_is_graph_network", False):
+            return self._nested_inputs
+        return Layer.input.fget(self)
+
+    @property
+    def output(self):
+        if getattr(self, "_is_graph_network", False):
+            return self._nested_outputs
+        return Layer.output.fget(self)
+
+    def _set_layers_from_nodes(self):
+        layers, seen = [], set()
+        for node in self._nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                layers.append(node.layer)
+        # input layers first, in the order of self.inputs
+        ins = [F.node_of(t).layer for t in self.inputs if F.node_of(t).is_input]
+        layers = ins + [l for l in layers if not any(l is i for i in ins)]
+        object.__setattr__(self, "_graph_layers", layers)
+        object.__setattr__(self, "_self_tracked", list(layers))
+
+    def _graph_network_add_loss(self, symbolic_loss):
+        self._insert_subgraph(symbolic_loss, "loss")
+        layer = F.AddLoss(unconditional=False, dtype=symbolic_loss.dtype.name)
+        layer(symbolic_loss)
+        self._nodes.append(layer._inbound_nodes[-1])
+        self._set_layers_from_nodes()
+
+    def _graph_network_add_metric(self, value, name):
+        self._insert_subgraph(value, "metric")
+        layer = F.AddMetric(aggregation="mean", metric_name=name)
+        layer(value)
+        self._nodes.append(layer._inbound_nodes[-1])
+        self._set_layers_from_nodes()
+
+    def _insert_subgraph(self, tensor, what):
+        nodes = F.topological_nodes([tensor], stop=self.inputs)
+        known = {id(n) for n in self._nodes}
+        try:
+            F.check_connected(self.inputs, [n for n in nodes if not n.is_input or id(n) in known])
+        except ValueError as e:
+            raise ValueError(f"The {what} tensor {tensor!r} cannot be traced back to the "
+                             f"model's inputs: {e}") from None
+        for n in nodes:
+            if id(n) not in known:
+                self._nodes.append(n)
+                known.add(id(n))
+
+    def _run_graph(self, inputs):
+        flat = flatten(inputs) if not isinstance(inputs, dict) else None
+        if isinstance(inputs, dict):
+            if isinstance(self._nested_inputs, dict):
+                flat = flatten(inputs)
+            else:
+                missing = [n for n in self.input_names if n not in inputs]
+                if missing:
+                    raise ValueError(f"Missing data for input(s) {missing}: model {self.name!r} "
+                                     f"expects inputs named {self.input_names}")
+                flat = [inputs[n] for n in self.input_names]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f'Layer "{self.name}" expects {len(self.inputs)} input(s), but it '
+                             f'received {len(flat)} input tensors. Inputs received: {inputs!r}')
+        values = {}
+        for kt, v in zip(self.inputs, flat):
+            v = _convert_inputs(v)
+            if hasattr(v, "dtype") and not is_symbolic(v) and v.dtype != kt.dtype \
+                    and v.dtype.is_floating and kt.dtype.is_floating:
+                v = _core.cast(v, kt.dtype)
+            if hasattr(v, "shape") and kt.shape.rank is not None:
+                got = list(v.shape)
+                want = kt.shape.as_list()
+                if len(got) != len(want) or any(w is not None and g is not None and w != g
+                                                for w, g in zip(want, got)):
+                    raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the '
+                                     f'layer: expected shape={tuple(want)}, found shape='
+                                     f'{tuple(got)}')
+            values[id(kt)] = v
+        F.run_nodes(self._nodes, values)
+        return map_structure(lambda t: values[id(t)], self._nested_outputs)
+
+    def call(self, inputs, training=None, mask=None):
+        if getattr(self, "_is_graph_network", False):
+            return self._run_graph(inputs)
+        raise NotImplementedError(f"Model {self.name}: a subclassed Model must implement "
+                                  f"call(); this one has no call() and no functional graph.")
+
+    @property
+    def layers(self):
+        if getattr(self, "_is_graph_network", False):
+            return list(self._graph_layers)
+        return list(self._flatten_layers(include_self=False, recursive=False))
+
+    def get_layer(self, name=None, index=None):
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index.")
+        if index is not None:
+            if len(self.layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only "
+                                 f"has {len(self.layers)} layers.")
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: "
+                             f"{[l.name for l in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index.")
+
+    @property
+    def input_spec(self):
+        return self._input_spec
+
+    @input_spec.setter
+    def input_spec(self, value):
+        Layer.input_spec.fset(self, value)
+
+    # ---- training: compile / fit / evaluate / predict (eager, with a GradientTape) ----------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
+                jit_compile=None, **kwargs):
+        from lamina.keras import optimizers, losses as losses_mod, metrics as metrics_mod
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        object.__setattr__(self, "_compiled_loss", losses_mod.get(loss) if loss is not None else None)
+        object.__setattr__(self, "_loss_tracker", metrics_mod.Mean(name="loss"))
+        object.__setattr__(self, "_compiled_metrics",
+                           [metrics_mod.resolve_compiled(m, loss) for m in flatten(metrics or [])])
+        object.__setattr__(self, "_run_eagerly", run_eagerly)
+        object.__setattr__(self, "_is_compiled", True)
+
+    @property
+    def run_eagerly(self):
+        return bool(self.dynamic or getattr(self, "_run_eagerly", None) or True)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value):
+        object.__setattr__(self, "_run_eagerly", value)
+
+    def _check_compiled(self):
+        if not getattr(self, "_is_compiled", False):
+            raise RuntimeError("You must compile your model before training/testing. Use "
+                               "`model.compile(optimizer, loss)`.")
+
+    @property
+    def metrics(self):
+        out = []
+        if getattr(self, "_is_compiled", False) and getattr(self, "_trained", False):
+            out.append(self._loss_tracker)
+            out.extend(self._compiled_metrics)
+        out.extend(Layer.metrics.fget(self))
+        return out
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+        if getattr(self, "_is_compiled", False):
+            self._loss_tracker.reset_state()
+            for m in self._compiled_metrics:
+                m.reset_state()
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        total = None
+        if self._compiled_loss is not None and y is not None:
+            fn = self._compiled_loss
+            ys, ps = flatten(y), flatten(y_pred)
+            for yt, yp in zip(ys, ps):
+                mask = getattr(yp, "_keras_mask", None)
+                if mask is not None:
+                    # a masked output: the mean of the per-position losses that are unmasked
+                    per = fn.call(yt, yp) if hasattr(fn, "call") else fn(yt, yp)
+                    m = _core.cast(_core.convert_to_tensor(mask), per.dtype)
+                    m = _core.reshape(m, tuple(per.shape.as_list())) if m.ndim != per.ndim else m
+                    if sample_weight is not None:
+                        w = _core.cast(_core.convert_to_tensor(sample_weight), per.dtype)
+                        m = m * _core.reshape(w, (-1,) + (1,) * (per.ndim - 1))
+                    l = _core.reduce_sum(per * m) / _core.maximum(_core.reduce_sum(m), 1.0)
+                elif hasattr(fn, "reduction"):
+                    l = fn(yt, yp, sample_weight)
+                else:
+                    per = fn(yt, yp)
+                    if sample_weight is not None:
+                        per = per * _core.cast(_core.convert_to_tensor(sample_weight), per.dtype)
+                    l = _core.reduce_mean(per)
+                total = l if total is None else total + l
+        extra = self.losses
+        if extra:
+            s = extra[0]
+            for v in extra[1:]:
+                s = s + v
+            s = _core.cast(s, total.dtype) if total is not None and s.dtype != total.dtype else s
+            total = s if total is None else total + s
+        if total is None:
+            total = _core.constant(0.0)
+        return total
+
+    def _step(self, x, y, sample_weight, training):
+        import lamina
+        x = _as_data(x)
+        y = _as_data(y)
+        if training:
+            with lamina.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compute_loss(x, y, y_pred, sample_weight)
+            variables = self.trainable_weights
+            if variables:
+                grads = tape.gradient(loss, variables)
+                pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+                if pairs:
+                    self.optimizer.apply_gradients(pairs)
+        else:
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        n = len(flatten(x)[0]) if hasattr(flatten(x)[0], "shape") and flatten(x)[0].ndim else 1
+        self._loss_tracker.update_state(loss, sample_weight=float(n))
+        if y is not None:
+            for m in self._compiled_metrics:
+                for yt, yp in zip(flatten(y), flatten(y_pred)):
+                    m.update_state(yt, yp)
+        object.__setattr__(self, "_trained", True)
+        return {m.name: float(m.result()) for m in self.metrics}
+
+    def _results(self, logs, return_dict):
+        if return_dict:
+            return logs
+        vals = list(logs.values())
+        return vals[0] if len(vals) == 1 else vals
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       reset_metrics=True, return_dict=False):
+        self._check_compiled()
+        if reset_metrics:
+            self.reset_metrics()
+        return self._results(self._step(x, y, sample_weight, True), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
+                      return_dict=False):
+        self._check_compiled()
+        if reset_metrics:
+            self.reset_metrics()
+        return self._results(self._step(x, y, sample_weight, False), return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, **kwargs):
+        """Mini-batch training (batches of 32 by default); returns a History."""
+        self._check_compiled()
+        x, y = _as_numpy(x), _as_numpy(y)
+        n = len(flatten(x)[0])
+        if validation_split and validation_data is None:
+            cut = int(n * (1 - validation_split))
+            validation_data = (_take(x, slice(cut, n)), _take(y, slice(cut, n)))
+            x, y = _take(x, slice(0, cut)), _take(y, slice(0, cut))
+            n = cut
+        batch_size = batch_size or 32
+        history = History()
+        rng = np.random.default_rng()
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                sw = None if sample_weight is None else np.asarray(sample_weight)[idx]
+                logs = self._step(_take(x, idx), _take(y, idx), sw, True)
+            if validation_data is not None:
+                vx, vy = validation_data[0], validation_data[1]
+                vlogs = self.evaluate(vx, vy, batch_size=batch_size, return_dict=True)
+                logs = dict(logs)
+                logs.update({"val_" + k: v for k, v in vlogs.items()})
+            history.epoch.append(epoch)
+            for k, v in logs.items():
+                history.history.setdefault(k, []).append(v)
+            if verbose == 1 or verbose is True:
+                print(f"Epoch {epoch + 1}/{epochs} - " +
+                      " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
+        history.model = self
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, **kwargs):
+        self._check_compiled()
+        x, y = _as_numpy(x), _as_numpy(y)
+        n = len(flatten(x)[0])
+        batch_size = batch_size or 32
+        self.reset_metrics()
+        logs = {}
+        for start in range(0, n, batch_size):
+            idx = np.arange(start, min(n, start + batch_size))
+            sw = None if sample_weight is None else np.asarray(sample_weight)[idx]
+            logs = self._step(_take(x, idx), _take(y, idx), sw, False)
+        return self._results(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+        if batch_size is None or len(flatten(_as_numpy(x))[0]) <= batch_size:
+            out = self(_as_data(x), training=False)
+            return map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+        x = _as_numpy(x)
+        n = len(flatten(x)[0])
+        parts = [self.predict(_take(x, np.arange(s, min(n, s + batch_size))))
+                 for s in range(0, n, batch_size)]
+        if isinstance(parts[0], (list, tuple)):
+            return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+        return np.concatenate(parts)
+
+    def __call__(self, *args, **kwargs):
+        return Layer.__call__(self, *args, **kwargs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        print_fn = print_fn or print
+        line_length = line_length or 65
+        rows = []
+        for layer in self.layers:
+            try:
+                shape = layer.output_shape
+            except AttributeError:
+                shape = "multiple" if layer.built else "?"
+            rows.append((f"{layer.name} ({type(layer).__name__})", str(shape),
+                         str(layer.count_params() if layer.built else 0)))
+        w0 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
+        w1 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
+        width = max(line_length, w0 + w1 + 10)
+        print_fn(f'Model: "{self.name}"')
+        print_fn("_" * width)
+        print_fn(f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}Param #")
+        print_fn("=" * width)
+        for i, r in enumerate(rows):
+            print_fn(f"{r[0]:<{w0}}{r[1]:<{w1}}{r[2]}")
+            print_fn(("_" if i < len(rows) - 1 else "=") * width)
+        t = sum(int(np.prod(w.shape.as_list())) for w in self.trainable_weights)
+        n = sum(int(np.prod(w.shape.as_list())) for w in self.non_trainable_weights)
+        print_fn(f"Total params: {t + n}")
+        print_fn(f"Trainable params: {t}")
+        print_fn(f"Non-trainable params: {n}")
+        print_fn("_" * width)
+
+    # ---- config -----------------------------------------------------------------------------------
+    def get_config(self):
+        if not getattr(self, "_is_graph_network", False):
+            try:
+                return Layer.get_config(self)
+            except NotImplementedError:
+                return {}
+        return self._functional_config()
+
+    get_config._is_default = True
+
+    def _functional_config(self):
+        node_index = {}   # id(node) -> index among this model's nodes of its layer
+        counts = {}
+        for node in self._nodes:
+            li = id(node.layer)
+            node_index[id(node)] = counts.get(li, 0)
+            counts[li] = counts.get(li, 0) + 1
+
+        def ref(kt):
+            h = kt._keras_history
+            node = h.layer._inbound_nodes[h.node_index]
+            return (h.layer.name, node_index.get(id(node), 0), h.tensor_index)
+        from lamina.keras.utils import serialize_keras_object
+        layers = []
+        by_layer = {}
+        for node in self._nodes:
+            by_layer.setdefault(id(node.layer), []).append(node)
+        for layer in self._graph_layers:
+            conf = serialize_keras_object(layer)
+            conf["name"] = layer.name
+            inbound = []
+            for node in by_layer.get(id(layer), []):
+                if node.is_input:
+                    continue
+                inbound.append({"args": F._encode(list(node.call_args), ref),
+                                "kwargs": F._encode(node.call_kwargs, ref)})
+            conf["inbound_nodes"] = inbound
+            layers.append(conf)
+        return {"name": self.name, "trainable": self.trainable, "layers": layers,
+                "input_layers": map_structure(lambda t: list(ref(t)), self._nested_inputs),
+                "output_layers": map_structure(lambda t: list(ref(t)), self._nested_outputs)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "layers" not in config or "input_layers" not in config:
+            try:
+                return cls(**config)
+            except TypeError as e:
+                raise TypeError(f"Unable to revive model from config. When overriding the "
+                                f"`get_config()` method, make sure that the returned config "
+                                f"contains all items used as arguments in the constructor to "
+                                f"{cls.__name__}. Error encountered: {e}") from e
+        from lamina.keras.utils import deserialize_keras_object
+        created = {}
+        outputs_of = {}   # layer name -> list of node outputs
+
+        def lookup(name, node_idx, tensor_idx):
+            return flatten(outputs_of[name][node_idx])[tensor_idx]
+        for lconf in config["layers"]:
+            name = lconf["name"]
+            layer = deserialize_keras_object(lconf, custom_objects=custom_objects)
+            created[name] = layer
+            if type(layer).__name__ == "InputLayer":
+                outputs_of[name] = [layer._inbound_nodes[0].outputs]
+                continue
+            outputs_of[name] = []
+            for node in lconf.get("inbound_nodes", []):
+                args = F._decode(node["args"], lookup)
+                kwargs = F._decode(node["kwargs"], lookup)
+                out = layer(*args, **kwargs)
+                outputs_of[name].append(out)
+
+        def refs(x):
+            if isinstance(x, list) and len(x) == 3 and isinstance(x[0], str):
+                return lookup(*x)
+            if isinstance(x, dict) and x.get("class_name") == "__tuple__":
+                return tuple(refs(v) for v in x["config"]["value"])
+            if isinstance(x, list):
+                return [refs(v) for v in x]
+            return x
+        inputs = refs(config["input_layers"])
+        outputs = refs(config["output_layers"])
+        model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
+        # add_loss / add_metric layers hang off the graph: put their nodes back
+        for layer in created.values():
+            if isinstance(layer, (F.AddLoss, F.AddMetric)) and layer._inbound_nodes:
+                node = layer._inbound_nodes[-1]
+                for kt in node.keras_inputs:
+                    model._insert_subgraph(kt, "loss" if isinstance(layer, F.AddLoss) else "metric")
+                if node not in model._nodes:
+                    model._nodes.append(node)
+        model._set_layers_from_nodes()
+        if not config.get("trainable", True):
+            model.trainable = False
+        return model
