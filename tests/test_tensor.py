@@ -242,6 +242,7 @@ def test_repr_and_str_look_like_tf():
         "<lamina.Tensor: shape=(2, 2), dtype=float32, numpy=\n"
         "array([[1., 2.],\n       [3., 4.]], dtype=float32)>")
     assert str(tf.constant(5)) == "lamina.Tensor(5, shape=(), dtype=int32)"
+    assert repr(tf.constant(1.0)) == "<lamina.Tensor: shape=(), dtype=float32, numpy=1.0>"
     assert f"{tf.constant(2.0):.2f}" == "2.00"
 
 

@@ -462,7 +462,11 @@ cdef class Tensor:
         return complex(float(self))
 
     def __repr__(self):
-        r = repr(self._as_array_view()) if self.t.numel < 1000 else "..."
+        # a scalar shows its value (numpy=1.0), as tf's repr does; arrays their NumPy repr
+        if self.t.ndim == 0:
+            r = str(self._as_array_view())
+        else:
+            r = repr(self._as_array_view()) if self.t.numel < 1000 else "..."
         sep = "\n" if "\n" in r else ""
         return (f"<lamina.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
                 f"numpy={sep}{r}>")

@@ -60,7 +60,7 @@ class GradientTape:
         self._recording = False
         self._paused = False   # inside stop_recording()
         self._used = False
-        self._variables = {}   # id(var) -> var, in the order they were first watched
+        self._variables = {}   # id(var) -> var
         self._reads = {}       # id(var) -> tensors read from it while watched
         self._explicit = set()  # id(var) of variables passed to watch()
 
@@ -129,8 +129,8 @@ class GradientTape:
             self._watch_variable(var, tensor)
 
     def watched_variables(self):
-        """The variables this tape has watched, in the order they were first watched."""
-        return tuple(self._variables.values())
+        """The variables this tape has watched, in the order they were created (as tf)."""
+        return tuple(sorted(self._variables.values(), key=lambda v: getattr(v, "_unique_id", 0)))
 
     def stop_recording(self):
         """A context in which operations are not recorded."""

@@ -11,6 +11,7 @@ autocasting are read in the layer's compute dtype (`_autocast_dtype`); they stay
 own dtype.
 """
 import enum
+import itertools
 import threading
 
 import numpy as np
@@ -125,6 +126,9 @@ def _check_sync(synchronization, aggregation, trainable, name):
     return synchronization, aggregation, bool(trainable)
 
 
+_creation_order = itertools.count()
+
+
 class Variable:
     """A mutable tensor-valued state (tf.Variable); see the module docstring."""
 
@@ -190,6 +194,7 @@ class Variable:
         self._initial_value = value
         self._dtype = value.dtype
         self._autocast = False   # set by Keras' add_weight for floating weights
+        self._unique_id = next(_creation_order)  # GradientTape.watched_variables sorts by it
 
     # -- facts -----------------------------------------------------------------------------------
     @property
