@@ -16,6 +16,13 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
+def _unconnected_mode(value):
+    try:
+        return UnconnectedGradients(value)
+    except ValueError:
+        raise ValueError(f"Unknown value for unconnected_gradients: {value!r}") from None
+
+
 # ---- nested structures (lists, tuples, namedtuples, dicts by sorted key), as tf.nest ----------
 
 def _flatten(s):
@@ -153,7 +160,9 @@ class GradientTape:
     def _check_usable(self, what):
         if self._tape is None or self._used:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
-                               "set of gradients (or jacobians)")
+                               "set of gradients (or jacobians): GradientTape.gradient can only "
+                               "be called once on non-persistent tapes; create the tape with "
+                               "persistent=True to call it more than once")
         if self._recording and not self._persistent:
             # tf: gradient() inside a non-persistent tape's context stops its recording
             self._pop()
@@ -186,7 +195,7 @@ class GradientTape:
 
     @staticmethod
     def _fill_unconnected(grads, flat_sources, unconnected_gradients):
-        mode = UnconnectedGradients(unconnected_gradients)
+        mode = _unconnected_mode(unconnected_gradients)
         if mode is UnconnectedGradients.NONE:
             return grads
         return [g if g is not None else _core.zeros(tuple(s.shape), dtype=s.dtype)
@@ -201,7 +210,7 @@ class GradientTape:
         used instead of ones. Sources the target does not depend on give None, or zeros with
         unconnected_gradients=UnconnectedGradients.ZERO.
         """
-        UnconnectedGradients(unconnected_gradients)  # validate before using the tape
+        _unconnected_mode(unconnected_gradients)  # validate before using the tape
         self._check_usable("gradient")
         flat_targets = [convert_to_tensor(t) for t in _flatten(target)]
         if output_gradients is None:
@@ -225,7 +234,7 @@ class GradientTape:
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` with respect to each source: for a source of shape S and a
         target of shape T, a tensor of shape T + S (one backward pass per target element)."""
-        UnconnectedGradients(unconnected_gradients)
+        _unconnected_mode(unconnected_gradients)
         self._check_usable("jacobian")
         t = convert_to_tensor(target)
         flat_sources = _flatten(sources)
@@ -248,7 +257,7 @@ class GradientTape:
             sshape = tuple(s.shape)
             col = [r[j] for r in rows]
             if all(g is None for g in col):
-                if UnconnectedGradients(unconnected_gradients) is UnconnectedGradients.ZERO:
+                if _unconnected_mode(unconnected_gradients) is UnconnectedGradients.ZERO:
                     out.append(_core.zeros(tshape + sshape, dtype=s.dtype))
                 else:
                     out.append(None)
@@ -263,7 +272,7 @@ class GradientTape:
         """Per-example Jacobians: target (B, T...) and source (B, S...), where row b of the
         target depends only on row b of the source, give a tensor of shape (B, T..., S...)
         (one backward pass per element of T)."""
-        mode = UnconnectedGradients(unconnected_gradients)
+        mode = _unconnected_mode(unconnected_gradients)
         self._check_usable("batch_jacobian")
         t = convert_to_tensor(target)
         sshape = tuple(source.shape)
