@@ -291,3 +291,82 @@ def test_unconnected_zeros_for_variables_and_unknown_value():
         z = b * 2
     with pytest.raises(ValueError, match="Unknown value for unconnected_gradients: 'nonsense'"):
         g.gradient(z, a, unconnected_gradients="nonsense")
+
+
+def test_watched_variables_survive_a_non_persistent_gradient_and_reset():
+    with tf.GradientTape() as tape:
+        x = tf.Variable(1.0)
+        tape.watch(x)
+    tape.gradient(x, x)
+    assert tape.watched_variables() == (x,)
+    with tf.GradientTape() as tape:
+        x = tf.Variable(1.0)
+        tape.watch(x)
+        assert tape.watched_variables() == (x,)
+        tape.reset()
+        z = tf.Variable(2.0)
+        tape.watch(z)
+        assert tape.watched_variables() == (z,)
+    tape.gradient(z, z)
+    assert tape.watched_variables() == (z,)
+
+
+def test_jacobian_of_two_sources_and_the_pfor_rule():
+    for pfor in (True, False):
+        with tf.GradientTape(persistent=not pfor) as g:
+            x, y = tf.constant([1.0, 2.0]), tf.constant([3.0, 4.0])
+            g.watch(x)
+            g.watch(y)
+            z = x * x * y
+        jx, jy = g.jacobian(z, [x, y], experimental_use_pfor=pfor)
+        np.testing.assert_array_equal(jx, np.diag([6.0, 16.0]))
+        np.testing.assert_array_equal(jy, np.diag([1.0, 4.0]))
+    with tf.GradientTape() as g:
+        x = tf.constant([1.0, 2.0])
+        g.watch(x)
+        y = x * x
+    with pytest.raises(RuntimeError, match="persistent"):
+        g.jacobian(y, x, experimental_use_pfor=False)
+    with pytest.raises(RuntimeError, match="persistent"):
+        g.batch_jacobian(tf.reshape(y, (2, 1)), tf.reshape(x, (2, 1)), experimental_use_pfor=False)
+
+
+def test_nested_jacobian_then_batch_jacobian():
+    x = tf.ones((10, 2))
+    with tf.GradientTape() as g:
+        g.watch(x)
+        with tf.GradientTape() as gg:
+            gg.watch(x)
+            y = tf.reduce_sum(tf.square(x))
+        dy_x = gg.jacobian(y, x)
+    dy_xx = g.batch_jacobian(dy_x, x)
+    np.testing.assert_allclose(dy_xx, [[[2.0, 0.0], [0.0, 2.0]]] * 10)
+
+
+def test_batch_jacobian_values_and_bad_shapes():
+    with tf.GradientTape() as g:
+        x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+        y = tf.constant([[3.0, 4.0], [5.0, 6.0]])
+        g.watch(x)
+        z = x * x * y
+    np.testing.assert_array_equal(g.batch_jacobian(z, x), [np.diag([6.0, 16.0]), np.diag([30.0, 48.0])])
+    x = tf.random.uniform([2, 3])
+    with tf.GradientTape() as g:
+        y = tf.concat([x, x], axis=0)
+    with pytest.raises(ValueError, match="Need first dimension"):
+        g.batch_jacobian(y, x)
+    with tf.GradientTape() as g:
+        y = tf.random.uniform([2, 2])
+    with pytest.raises(ValueError, match="must have rank at least 2"):
+        g.batch_jacobian(y, tf.random.uniform([2]))
+    with pytest.raises(ValueError, match="must have rank at least 2"):
+        g.batch_jacobian(tf.random.uniform([2]), tf.random.uniform([2, 2]))
+
+
+def test_degenerate_jacobian_shapes():
+    x = tf.zeros([1, 0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x ** 2
+    assert tuple(tape.batch_jacobian(y, x).shape) == (1, 0, 0)
+    assert tuple(tape.jacobian(y, x).shape) == (1, 0, 1, 0)

@@ -230,11 +230,20 @@ class GradientTape:
         grads = self._fill_unconnected(grads, flat_sources, unconnected_gradients)
         return _pack(sources, iter(grads))
 
+    def _check_jacobian_persistence(self, what, use_pfor):
+        # tf computes a jacobian in one vectorised pass (pfor); without it, it walks the tape once
+        # per element and needs a persistent tape. lamina always walks once per element, but keeps
+        # tf's rule so that code behaves the same on both.
+        if not use_pfor and not self._persistent:
+            raise RuntimeError(f"GradientTape.{what}: with experimental_use_pfor=False the tape "
+                               f"must be created with persistent=True")
+
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` with respect to each source: for a source of shape S and a
         target of shape T, a tensor of shape T + S (one backward pass per target element)."""
         _unconnected_mode(unconnected_gradients)
+        self._check_jacobian_persistence("jacobian", experimental_use_pfor)
         self._check_usable("jacobian")
         t = convert_to_tensor(target)
         flat_sources = _flatten(sources)
@@ -256,6 +265,9 @@ class GradientTape:
         for j, s in enumerate(flat_sources):
             sshape = tuple(s.shape)
             col = [r[j] for r in rows]
+            if n == 0:
+                out.append(_core.zeros(tshape + sshape, dtype=s.dtype))
+                continue
             if all(g is None for g in col):
                 if _unconnected_mode(unconnected_gradients) is UnconnectedGradients.ZERO:
                     out.append(_core.zeros(tshape + sshape, dtype=s.dtype))
@@ -273,12 +285,19 @@ class GradientTape:
         target depends only on row b of the source, give a tensor of shape (B, T..., S...)
         (one backward pass per element of T)."""
         mode = _unconnected_mode(unconnected_gradients)
+        self._check_jacobian_persistence("batch_jacobian", experimental_use_pfor)
         self._check_usable("batch_jacobian")
         t = convert_to_tensor(target)
         sshape = tuple(source.shape)
-        if t.ndim < 1 or len(sshape) < 1 or t.shape[0] != sshape[0]:
-            raise ValueError(f"batch_jacobian: target of shape {tuple(t.shape)} and source of "
-                             f"shape {sshape} need the same first (batch) dimension")
+        if t.ndim < 2:
+            raise ValueError(f"batch_jacobian: the target must have rank at least 2, got shape "
+                             f"{tuple(t.shape)}")
+        if len(sshape) < 2:
+            raise ValueError(f"batch_jacobian: the source must have rank at least 2, got shape "
+                             f"{sshape}")
+        if t.shape[0] != sshape[0]:
+            raise ValueError(f"batch_jacobian: Need first dimension of target shape "
+                             f"{tuple(t.shape)} and source shape {sshape} to match")
         batch, tshape = sshape[0], tuple(t.shape)[1:]
         n = 1
         for d in tshape:
@@ -296,7 +315,7 @@ class GradientTape:
         if not self._persistent:
             self._tape = None
             self._used = True
-        if all(r is None for r in rows):
+        if n and all(r is None for r in rows):
             if mode is UnconnectedGradients.ZERO:
                 return _core.zeros((batch,) + tshape + sshape[1:], dtype=source.dtype)
             return None
