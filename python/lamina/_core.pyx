@@ -967,7 +967,7 @@ cdef int parse_shape(object shape, int64_t *out, str op) except -1:
             raise ValueError(f"{op}: shape {tuple(seq)} has an unknown (None) dimension")
         if isinstance(d, (float, bool)) or not hasattr(d, "__index__"):
             raise TypeError(f"{op}: shape dimensions must be ints, got {d!r} in {tuple(seq)}")
-        out[i] = _operator.index(d)
+        out[i] = _index64(d, "shape dimension", op)
     return n
 
 
@@ -987,16 +987,24 @@ cdef int parse_axes(object axis, int64_t *out, str op) except -2:
         d = axis[i]
         if isinstance(d, (float, bool)) or not hasattr(d, "__index__"):
             raise TypeError(f"{op}: axis must be an int or a list of ints, got {d!r}")
-        out[i] = _operator.index(d)
+        out[i] = _index64(d, "axis", op)
     return n
+
+
+cdef int64_t _index64(object v, str what, str op) except? -1:
+    """v as an int64, or a ValueError naming the op when it does not fit."""
+    i = _operator.index(v)
+    if not (-(1 << 63) <= i < (1 << 63)):
+        raise ValueError(f"{op}: {what} {i} is out of the int64 range")
+    return i
 
 
 cdef int64_t parse_int(object v, str what, str op) except? -1:
     if isinstance(v, (float, bool)) or not hasattr(v, "__index__"):
         if type(v) is Tensor and (<Tensor>v).t.ndim == 0:
-            return _operator.index(v)
+            return _index64(v, what, op)
         raise TypeError(f"{op}: {what} must be an int, got {v!r}")
-    return _operator.index(v)
+    return _index64(v, what, op)
 
 # ================================================================================================
 # elementwise ops: the pattern every op wrapper follows

@@ -74,6 +74,9 @@ def log_sigmoid(x, name=None):
 
 def bias_add(value, bias, data_format=None, name=None):
     """value + bias along the last axis (NHWC) or axis 1 (NC...)."""
+    if data_format is not None and not isinstance(data_format, str):
+        raise TypeError(f"bias_add: data_format must be a string such as 'NHWC' or 'NCHW', got "
+                        f"{data_format!r}")
     value, bias = convert_to_tensor(value), convert_to_tensor(bias)
     if bias.ndim != 1:
         raise ValueError(f"bias_add: bias must be 1-D, got shape {tuple(bias.shape)}")
