@@ -367,3 +367,29 @@ def test_junk_targets_are_type_errors(target):
         y = x * 2.0
     with pytest.raises(TypeError, match="Cannot convert"):
         t.gradient(target, x)
+
+
+def test_gradients_from_several_threads_on_one_persistent_tape_are_safe():
+    """Concurrent gradient() calls on one tape either succeed with the right value or are refused
+    with a RuntimeError; never a crash or a wrong answer."""
+    x = tf.constant(np.random.default_rng(0).standard_normal((64, 64)), tf.float64)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y = tf.reduce_sum(tf.tanh(x @ x))
+    expected = t.gradient(y, x).numpy()
+    results, errors = [], []
+
+    def work():
+        for _ in range(20):
+            try:
+                results.append(t.gradient(y, x).numpy())
+            except RuntimeError as e:
+                errors.append(str(e))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results and all(np.allclose(r, expected) for r in results)
+    assert all("another gradient() is running" in e for e in errors)

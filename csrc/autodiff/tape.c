@@ -13,6 +13,7 @@ struct lm_tape {
     int paused;          /* stop_recording(), or computing its own gradient */
     int used;            /* a non-persistent tape that gave its gradients */
     int active;          /* on a thread's stack */
+    int walking;         /* a gradient() is running (atomic): a second one at once is refused */
     lm_idmap tracked;    /* ids of watched tensors and of recorded outputs */
     lm_node **nodes;     /* in execution order */
     int64_t n, cap;
@@ -361,10 +362,14 @@ lm_status lm_tape_gradient(lm_tape *t, int ntargets, const lm_tensor *const *tar
         return lm_fail(LM_ERUNTIME, "A non-persistent GradientTape can only be used to compute one "
                        "set of gradients (or jacobians); create it with persistent=True to call "
                        "gradient() more than once");
+    if (__atomic_exchange_n(&t->walking, 1, __ATOMIC_ACQUIRE))
+        return lm_fail(LM_ERUNTIME, "GradientTape.gradient: another gradient() is running on this "
+                       "tape (in another thread); a tape computes one set of gradients at a time");
     int was_paused = t->paused;
     if (!(t->persistent && t->active)) t->paused = 1;
     lm_status st = walk(t, ntargets, targets, seeds, nsources, sources, grads);
     t->paused = was_paused;
+    __atomic_store_n(&t->walking, 0, __ATOMIC_RELEASE);
     if (!st && !t->persistent) {  /* one set of gradients: free what the tape saved */
         drop_nodes(t);
         lm_idmap_clear(&t->tracked);
