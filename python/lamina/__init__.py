@@ -30,6 +30,7 @@ from lamina._core import (
 from lamina._core import dense  # act(x @ w + bias), fused
 from lamina._core import identity, stop_gradient
 from lamina.backprop import GradientTape, UnconnectedGradients
+from lamina.custom_gradient import custom_gradient
 from lamina.tensor_shape import TensorShape
 from lamina import config, dtypes, errors, math, nn, linalg, random
 from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module

@@ -70,6 +70,7 @@ class GradientTape:
         self._variables = {}   # id(var) -> var
         self._reads = {}       # id(var) -> tensors read from it while watched
         self._explicit = set()  # id(var) of variables passed to watch()
+        self._customs = []      # custom-gradient nodes recorded on this tape (custom_gradient.py)
 
     # ---- context ---------------------------------------------------------------------------
     def __enter__(self):
@@ -153,6 +154,7 @@ class GradientTape:
         self._variables.clear()
         self._reads.clear()
         self._explicit.clear()
+        self._customs.clear()
         if recording:
             self._push()
 
@@ -180,18 +182,69 @@ class GradientTape:
                                  f"got {type(s).__name__}: {s!r}")
         return groups
 
-    def _run(self, flat_targets, seeds, groups):
+    def _run(self, flat_targets, seeds, groups, flat_sources):
+        """The gradient of each source (None when unconnected). Without custom gradients this is
+        one walk of the C tape; see _run_custom for the others."""
         flat = [t for g in groups for t in g]
-        grads = self._tape.gradient(flat_targets, seeds, flat)
+        if self._customs:
+            grads, var_extra = self._run_custom(flat_targets, seeds, flat)
+        else:
+            grads, var_extra = self._tape.gradient(flat_targets, seeds, flat), {}
         out, k = [], 0
-        for g in groups:
-            total = None
+        for g, src in zip(groups, flat_sources):
+            total = var_extra.get(id(src)) if _is_variable(src) else None
             for gi in grads[k:k + len(g)]:
                 if gi is not None:
                     total = gi if total is None else _core.add(total, gi)
             out.append(total)
             k += len(g)
         return out
+
+    def _run_custom(self, flat_targets, seeds, flat):
+        """Walks with custom-gradient nodes (lamina.custom_gradient). Their outputs are leaves of
+        the C tape: one walk gives the sources' gradients and the gradients reaching those
+        outputs; then, latest node first, each node's grad_fn turns its output gradients into
+        input gradients, and a walk from its inputs carries them on to the sources and to the
+        outputs of earlier nodes. The tape keeps its nodes until the last walk."""
+        customs = self._customs
+        outs = [o for c in customs for o in c.outputs]
+        starts, n = [], 0
+        for c in customs:
+            starts.append(n)
+            n += len(c.outputs)
+        self._tape.set_persistent(True)
+        try:
+            grads = self._tape.gradient(flat_targets, seeds, flat + outs)
+            src, pend = grads[:len(flat)], grads[len(flat):]
+            var_extra = {}
+            for ci in range(len(customs) - 1, -1, -1):
+                c, lo = customs[ci], starts[ci]
+                dys = pend[lo:lo + len(c.outputs)]
+                if all(d is None for d in dys):
+                    continue
+                dys = [_core.zeros_like(o) if d is None else d for d, o in zip(dys, c.outputs)]
+                in_grads, var_grads = c.call_grad_fn(dys)
+                for v, g in zip(c.variables, var_grads):
+                    if g is not None:
+                        g = convert_to_tensor(g)
+                        var_extra[id(v)] = g if id(v) not in var_extra else _core.add(var_extra[id(v)], g)
+                pairs = [(x, g) for x, g in zip(c.inputs, in_grads)
+                         if g is not None and x.dtype.is_floating]
+                if not pairs:
+                    continue
+                more = self._tape.gradient([x for x, _ in pairs], [g for _, g in pairs],
+                                           flat + outs[:lo])
+                for i, g in enumerate(more):
+                    if g is None:
+                        continue
+                    if i < len(flat):
+                        src[i] = g if src[i] is None else _core.add(src[i], g)
+                    else:
+                        j = i - len(flat)
+                        pend[j] = g if pend[j] is None else _core.add(pend[j], g)
+            return src, var_extra
+        finally:
+            self._tape.set_persistent(self._persistent)
 
     @staticmethod
     def _fill_unconnected(grads, flat_sources, unconnected_gradients):
@@ -223,10 +276,11 @@ class GradientTape:
             seeds = [None if s is None else convert_to_tensor(s, dtype=t.dtype)
                      for s, t in zip(seeds, flat_targets)]
         flat_sources = _flatten(sources)
-        grads = self._run(flat_targets, seeds, self._source_tensors(flat_sources))
+        grads = self._run(flat_targets, seeds, self._source_tensors(flat_sources), flat_sources)
         if not self._persistent:
             self._tape = None
             self._used = True
+            self._customs = []
         grads = self._fill_unconnected(grads, flat_sources, unconnected_gradients)
         return _pack(sources, iter(grads))
 
@@ -255,7 +309,7 @@ class GradientTape:
             rows = []
             for i in range(n):
                 seed = _core.reshape(_core.one_hot(i, n, dtype=t.dtype), tshape)
-                rows.append(self._run([t], [seed], groups))
+                rows.append(self._run([t], [seed], groups, flat_sources))
         finally:
             self._tape.set_persistent(self._persistent)
         if not self._persistent:
@@ -302,14 +356,14 @@ class GradientTape:
         n = 1
         for d in tshape:
             n *= d
-        groups = self._source_tensors([source])
+        groups, sources = self._source_tensors([source]), [source]
         self._tape.set_persistent(True)
         try:
             rows = []
             for j in range(n):
                 seed = _core.broadcast_to(_core.reshape(_core.one_hot(j, n, dtype=t.dtype), (1, n)),
                                           (batch, n))
-                rows.append(self._run([t], [_core.reshape(seed, (batch,) + tshape)], groups)[0])
+                rows.append(self._run([t], [_core.reshape(seed, (batch,) + tshape)], groups, sources)[0])
         finally:
             self._tape.set_persistent(self._persistent)
         if not self._persistent:
