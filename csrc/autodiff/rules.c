@@ -8,7 +8,6 @@
  * the end whatever happens. */
 #include "tape_internal.h"
 
-#include <math.h>
 #include <string.h>
 
 typedef struct scratch {
