@@ -159,7 +159,7 @@ class GradientTape:
             self._push()
 
     # ---- gradients ---------------------------------------------------------------------------
-    def _check_usable(self, what):
+    def _check_usable(self):
         if self._tape is None or self._used:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
                                "set of gradients (or jacobians): GradientTape.gradient can only "
@@ -168,6 +168,13 @@ class GradientTape:
         if self._recording and not self._persistent:
             # tf: gradient() inside a non-persistent tape's context stops its recording
             self._pop()
+
+    def _finish(self):
+        """After a set of gradients: a non-persistent tape lets go of everything it recorded."""
+        if not self._persistent:
+            self._tape = None
+            self._used = True
+            self._customs = []
 
     def _source_tensors(self, flat_sources):
         """Each source as a list of tensors whose gradients sum to its own."""
@@ -264,7 +271,7 @@ class GradientTape:
         unconnected_gradients=UnconnectedGradients.ZERO.
         """
         _unconnected_mode(unconnected_gradients)  # validate before using the tape
-        self._check_usable("gradient")
+        self._check_usable()
         flat_targets = [convert_to_tensor(t) for t in _flatten(target)]
         if output_gradients is None:
             seeds = [None] * len(flat_targets)
@@ -277,10 +284,7 @@ class GradientTape:
                      for s, t in zip(seeds, flat_targets)]
         flat_sources = _flatten(sources)
         grads = self._run(flat_targets, seeds, self._source_tensors(flat_sources), flat_sources)
-        if not self._persistent:
-            self._tape = None
-            self._used = True
-            self._customs = []
+        self._finish()
         grads = self._fill_unconnected(grads, flat_sources, unconnected_gradients)
         return _pack(sources, iter(grads))
 
@@ -298,7 +302,7 @@ class GradientTape:
         target of shape T, a tensor of shape T + S (one backward pass per target element)."""
         _unconnected_mode(unconnected_gradients)
         self._check_jacobian_persistence("jacobian", experimental_use_pfor)
-        self._check_usable("jacobian")
+        self._check_usable()
         t = convert_to_tensor(target)
         flat_sources = _flatten(sources)
         groups = self._source_tensors(flat_sources)
@@ -312,9 +316,7 @@ class GradientTape:
                 rows.append(self._run([t], [seed], groups, flat_sources))
         finally:
             self._tape.set_persistent(self._persistent)
-        if not self._persistent:
-            self._tape = None
-            self._used = True
+        self._finish()
         out = []
         for j, s in enumerate(flat_sources):
             sshape = tuple(s.shape)
@@ -340,7 +342,7 @@ class GradientTape:
         (one backward pass per element of T)."""
         mode = _unconnected_mode(unconnected_gradients)
         self._check_jacobian_persistence("batch_jacobian", experimental_use_pfor)
-        self._check_usable("batch_jacobian")
+        self._check_usable()
         t = convert_to_tensor(target)
         sshape = tuple(source.shape)
         if t.ndim < 2:
@@ -366,9 +368,7 @@ class GradientTape:
                 rows.append(self._run([t], [_core.reshape(seed, (batch,) + tshape)], groups, sources)[0])
         finally:
             self._tape.set_persistent(self._persistent)
-        if not self._persistent:
-            self._tape = None
-            self._used = True
+        self._finish()
         if n and all(r is None for r in rows):
             if mode is UnconnectedGradients.ZERO:
                 return _core.zeros((batch,) + tshape + sshape[1:], dtype=source.dtype)
