@@ -303,7 +303,7 @@ class Layer:
 
     # ---- names and dtypes -----------------------------------------------------------------------
     def _init_set_name(self, name, zero_based=True):
-        if not name:
+        if name is None:
             name = backend.unique_object_name(backend.to_snake_case(type(self).__name__),
                                               zero_based=zero_based)
         elif not isinstance(name, str):
@@ -795,7 +795,8 @@ class Layer:
                                  f"{p.name!r}).")
             values.append(a)
         for p, a in zip(params, values):
-            p.assign(_core.constant(np.ascontiguousarray(a), dtype=p.dtype))
+            # (np.ascontiguousarray would turn a 0-d value into shape (1,))
+            p.assign(_core.constant(np.array(a, order="C"), dtype=p.dtype))
 
     def count_params(self):
         if not self.built:
