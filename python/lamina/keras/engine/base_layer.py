@@ -707,11 +707,16 @@ class Layer:
             shape = ()
         kwargs.pop("partitioner", None)
         for kwarg in kwargs:
-            if kwarg not in ("collections", "experimental_autocast", "caching_device", "getter",
+            if kwarg not in ("collections", "autocast", "experimental_autocast", "caching_device",
+                             "getter",
                              "layout", "experimental_enable_variable_lifting"):
                 raise TypeError(f"Unknown keyword argument: {kwarg!r} (add_weight of layer "
                                 f"{self.name!r})")
-        autocast = kwargs.pop("experimental_autocast", True)
+        autocast = kwargs.pop("autocast", None)
+        if autocast is None:
+            autocast = kwargs.pop("experimental_autocast", None)
+        if autocast is None:
+            autocast = True
         getter = kwargs.pop("getter", None)
         if dtype is None:
             dtype = self.dtype or backend.floatx()
