@@ -207,6 +207,13 @@ class Variable:
 
     @property
     def dtype(self):
+        """The dtype a read gives: inside a mixed-precision layer call, an autocasting
+        (floating, Keras-created) variable reports the compute dtype, as tf.keras's
+        AutoCastVariable does; `true_dtype` is always the stored dtype."""
+        if self._autocast:
+            dt = getattr(_state, "autocast", None)
+            if dt is not None:
+                return dt
         return self._dtype
 
     @property

@@ -280,11 +280,15 @@ def test_delattr_and_reassign_untrack():
 
 
 def test_forgot_super_init():
+    # tf.keras 2 tracks state assigned before (or without) Layer.__init__; the missing
+    # super().__init__() is reported when the layer is called
     class Bad(Layer):
         def __init__(self):
             self.v = tf.Variable(1.0)
+    bad = Bad()
+    assert bad.__dict__["_trainable_weights"] == [bad.v]
     with pytest.raises(RuntimeError, match="super"):
-        Bad()
+        bad(tf.ones((1,)))
 
 
 def test_trainable_false_freezes_everything_inside():

@@ -222,6 +222,19 @@ def _wrap_container(owner, v):
     return v
 
 
+def _init_tracking(layer):
+    """The containers of tracked state, created once: by Layer.__init__, or earlier by the
+    first assignment of state in a subclass's __init__ that runs before it."""
+    d = layer.__dict__
+    if "_self_tracked" not in d:
+        s = object.__setattr__
+        s(layer, "_trainable_weights", [])
+        s(layer, "_non_trainable_weights", [])
+        s(layer, "_self_tracked", [])        # sublayers and tracked containers, in order
+        s(layer, "_ref_counts", {})          # id(value) -> attribute references
+        s(layer, "_metrics", [])
+
+
 class Layer:
     """The base class of layers: see the reference page (keras-base-layer-api.md)."""
 
@@ -270,14 +283,10 @@ class Layer:
         s(self, "_input_spec", None)
         s(self, "_build_input_shape", None)
         s(self, "_supports_masking", type(self).compute_mask is not Layer.compute_mask)
-        s(self, "_trainable_weights", [])
-        s(self, "_non_trainable_weights", [])
-        s(self, "_self_tracked", [])        # sublayers and tracked containers, in order
-        s(self, "_ref_counts", {})          # id(value) -> attribute references
+        _init_tracking(self)   # (state may have been assigned before Layer.__init__)
         s(self, "_losses", [])              # symbolic losses (and losses added in build)
         s(self, "_eager_losses", [])
         s(self, "_callable_losses", [])
-        s(self, "_metrics", [])
         s(self, "_inbound_nodes", [])
         s(self, "_outbound_nodes", [])
         s(self, "_fast_dtype", None)
@@ -508,10 +517,9 @@ class Layer:
         d = self.__dict__
         if isinstance(value, _TRACKED_TYPES) or _is_metric(value):
             if "_self_tracked" not in d:
-                raise RuntimeError(f"It looks like you are subclassing `Layer` and forgot to "
-                                   f"call `super().__init__()`. You must call `super()."
-                                   f"__init__()` first in the constructor (setting {name!r} "
-                                   f"on {type(self).__name__}).")
+                # state assigned before Layer.__init__ is tracked (as tf.keras 2 does); a
+                # layer that never calls Layer.__init__ fails when it is called
+                _init_tracking(self)
             position = None
             old = d.get(name)
             if isinstance(value, Variable) and isinstance(old, Variable):
