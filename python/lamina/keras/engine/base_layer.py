@@ -433,25 +433,30 @@ class Layer:
     def outbound_nodes(self):
         return self._outbound_nodes
 
-    def _get_node_attribute(self, attr, what):
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(f"Layer {self.name} has multiple inbound nodes, hence the "
-                                 f"notion of \"layer {what}\" is ill-defined. Use "
-                                 f"`get_{what}_at(node_index)` instead.")
-        return attr(self._inbound_nodes[0])
+    def _node_at(self, node_index, what):
+        """The inbound node `node_index` (tf.keras's _get_node_attribute_at_index errors)."""
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise RuntimeError(f"The layer {self.name} has never been called and thus has no "
+                               f"defined {what}.")
+        if not len(nodes) > node_index:
+            raise ValueError(f"Asked to get {what} at node {node_index}, but the layer has only "
+                             f"{len(nodes)} inbound nodes.")
+        return nodes[node_index]
 
     @property
     def input(self):
-        def f(node):
-            ins = node.keras_inputs
-            return ins[0] if len(ins) == 1 else ins
-        return self._get_node_attribute(f, "input")
+        """The input of the layer's first call on symbolic tensors (tf.keras 2 reads node 0
+        even when the layer was called several times)."""
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} is not connected, no input to return.")
+        return self.get_input_at(0)
 
     @property
     def output(self):
-        return self._get_node_attribute(lambda n: n.outputs, "output")
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has no inbound nodes.")
+        return self.get_output_at(0)
 
     @property
     def input_shape(self):
@@ -477,17 +482,17 @@ class Layer:
                              f'different output shapes.')
 
     def get_input_at(self, node_index):
-        ins = self._inbound_nodes[node_index].keras_inputs
+        ins = self._node_at(node_index, "input").keras_inputs
         return ins[0] if len(ins) == 1 else ins
 
     def get_output_at(self, node_index):
-        return self._inbound_nodes[node_index].outputs
+        return self._node_at(node_index, "output").outputs
 
     def get_input_shape_at(self, node_index):
-        return self._inbound_nodes[node_index].input_shapes
+        return self._node_at(node_index, "input shape").input_shapes
 
     def get_output_shape_at(self, node_index):
-        return self._inbound_nodes[node_index].output_shapes
+        return self._node_at(node_index, "output shape").output_shapes
 
     @property
     def input_mask(self):

@@ -1,0 +1,429 @@
+"""Smaller base-Layer behaviours of tf.keras 2 (attribute tracking edge cases, properties,
+node attributes, config round trips), checked as user code after `import lamina as tf`.
+Each follows tf_keras/engine/base_layer.py and its tests (base_layer_test.py,
+functional_test.py, base_layer_utils_test.py)."""
+import copy
+
+import numpy as np
+import pytest
+
+import lamina as tf
+
+keras = tf.keras
+layers = tf.keras.layers
+
+
+def _np(t):
+    return np.asarray(t)
+
+
+def test_name_property_is_read_only():
+    layer = layers.Dense(2, name="d")
+    with pytest.raises(AttributeError):
+        layer.name = "other"
+    assert layer.name == "d"
+
+
+def test_uniquified_names_per_class_zero_based():
+    keras.backend.clear_session()
+    names = [layers.Dense(1).name for _ in range(3)]
+    assert names == ["dense", "dense_1", "dense_2"]
+
+    class MyFancyLayer(layers.Layer):
+        pass
+
+    assert MyFancyLayer().name == "my_fancy_layer"
+    assert MyFancyLayer().name == "my_fancy_layer_1"
+    keras.backend.clear_session()
+    assert layers.Dense(1).name == "dense"
+
+
+def test_tuple_of_layers_and_variables_tracked():
+    class L(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.pair = (layers.Dense(1), tf.Variable(1.0))
+
+        def call(self, x):
+            return self.pair[0](x) * self.pair[1]
+
+    layer = L()
+    layer(tf.ones((1, 2)))
+    assert len(layer.weights) == 3
+    assert layer.weights[0] is layer.pair[1]
+
+
+def test_list_mutations_after_assignment_tracked():
+    class L(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.items = []
+            self.items.append(tf.Variable(1.0))
+            self.items.extend([tf.Variable(2.0)])
+            self.items += [tf.Variable(3.0, trainable=False)]
+            self.table = {}
+            self.table["w"] = tf.Variable(4.0)
+
+    layer = L()
+    assert [float(v) for v in layer.trainable_weights] == [1.0, 2.0, 4.0]
+    assert [float(v) for v in layer.non_trainable_weights] == [3.0]
+
+
+def test_reassigning_attribute_to_non_trackable_untracks():
+    layer = layers.Layer()
+    layer.v = tf.Variable(1.0)
+    assert len(layer.weights) == 1
+    layer.v = 3
+    assert layer.weights == []
+    layer.sub = layers.Dense(1)
+    layer.sub = None
+    assert list(layer._flatten_layers(include_self=False)) == []
+
+
+def test_same_variable_under_two_attributes_counted_once_until_both_removed():
+    layer = layers.Layer()
+    v = tf.Variable(1.0)
+    layer.a = v
+    layer.b = v
+    assert layer.weights == [v]
+    del layer.a
+    assert layer.weights == [v]
+    del layer.b
+    assert layer.weights == []
+
+
+def test_weights_order_trainable_first_then_non_trainable():
+    layer = layers.Layer()
+    a = layer.add_weight("a", shape=(), trainable=False)
+    b = layer.add_weight("b", shape=())
+    c = layer.add_weight("c", shape=(), trainable=False)
+    assert layer.weights == [b, a, c]
+    assert layer.variables == [b, a, c]
+    assert layer.trainable_weights == [b]
+    assert layer.non_trainable_weights == [a, c]
+
+
+def test_frozen_layer_reports_all_weights_non_trainable_but_keeps_variable_flags():
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    layer.trainable = False
+    assert layer.trainable_weights == []
+    assert layer.non_trainable_weights == [layer.kernel, layer.bias]
+    assert layer.kernel.trainable    # the variables themselves are unchanged
+
+
+def test_add_weight_errors():
+    layer = layers.Layer()
+    with pytest.raises(TypeError, match="Unknown keyword argument"):
+        layer.add_weight("w", shape=(), foo=1)
+    with pytest.raises(ValueError, match="Synchronization value can be set to "
+                                         "VariableSynchronization.ON_READ only for "
+                                         "non-trainable variables"):
+        layer.add_weight("w", shape=(), trainable=True,
+                         synchronization=tf.VariableSynchronization.ON_READ)
+
+
+def test_add_weight_on_read_defaults_to_non_trainable():
+    layer = layers.Layer()
+    v = layer.add_weight("w", shape=(), synchronization=tf.VariableSynchronization.ON_READ)
+    assert not v.trainable
+    assert layer.non_trainable_weights == [v]
+
+
+def test_add_weight_constraint_and_initializer_objects():
+    layer = layers.Layer()
+    v = layer.add_weight("w", shape=(2,), initializer=keras.initializers.Constant(3.0),
+                         constraint=keras.constraints.NonNeg())
+    np.testing.assert_array_equal(_np(v), [3.0, 3.0])
+    assert isinstance(v.constraint, keras.constraints.NonNeg)
+
+
+def test_output_shape_and_input_after_functional_call():
+    inputs = keras.Input((3,))
+    layer = layers.Dense(4)
+    out = layer(inputs)
+    assert layer.input_shape == (None, 3)
+    assert layer.output_shape == (None, 4)
+    assert layer.input is inputs
+    assert layer.output is out
+    layer(keras.Input((5, 3)))
+    with pytest.raises(AttributeError, match="multiple inbound nodes"):
+        layer.input_shape
+    assert layer.get_input_shape_at(0) == (None, 3)
+    assert layer.get_output_shape_at(1) == (None, 5, 4)
+
+
+def test_output_attribute_errors_for_unconnected_layer():
+    layer = layers.Dense(1)
+    with pytest.raises(AttributeError, match="has never been called"):
+        layer.output_shape
+    with pytest.raises(AttributeError, match="has no inbound nodes"):
+        layer.output
+    with pytest.raises(AttributeError, match="is not connected, no input to return"):
+        layer.input
+    with pytest.raises(RuntimeError, match="has never been called and thus has no defined "
+                                           "input"):
+        layer.get_input_at(0)
+    layer(keras.Input((2,)))
+    with pytest.raises(ValueError, match="Asked to get output shape at node 1, but the layer "
+                                         "has only 1 inbound nodes"):
+        layer.get_output_shape_at(1)
+
+
+def test_input_and_output_of_shared_layer_are_those_of_first_node():
+    layer = layers.Dense(2)
+    a, b = keras.Input((3,)), keras.Input((3,))
+    out_a = layer(a)
+    out_b = layer(b)
+    assert layer.input is a and layer.output is out_a
+    assert layer.get_input_at(1) is b and layer.get_output_at(1) is out_b
+
+
+def test_compute_output_shape_of_base_layer_infers_from_call():
+    class Twice(layers.Layer):
+        def call(self, x):
+            return tf.concat([x, x], axis=-1)
+
+    assert Twice().compute_output_shape((None, 3)).as_list() == [None, 6]
+    assert layers.Dense(4).compute_output_shape((2, 3)).as_list() == [2, 4]
+
+
+def test_compute_mask_default_and_supports_masking_errors():
+    layer = layers.Layer()
+    assert layer.compute_mask(tf.ones((2, 2))) is None
+    with pytest.raises(TypeError, match="does not support masking"):
+        layer.compute_mask(tf.ones((2, 2)), mask=tf.ones((2,)))
+    layer.supports_masking = True
+    m = tf.constant([True, False])
+    assert layer.compute_mask(tf.ones((2, 2)), m) is m
+
+
+def test_from_config_round_trip_of_base_layer():
+    layer = layers.Layer(name="plain", trainable=False, dtype="float64")
+    config = layer.get_config()
+    assert config == {"name": "plain", "trainable": False, "dtype": "float64"}
+    new = layers.Layer.from_config(config)
+    assert (new.name, new.trainable, new.dtype) == ("plain", False, "float64")
+
+
+def test_get_config_includes_batch_input_shape():
+    layer = layers.Dense(2, input_shape=(3,))
+    assert layer.get_config()["batch_input_shape"] == (None, 3)
+    layer = layers.Dense(2, batch_input_shape=(4, 3))
+    assert layer.get_config()["batch_input_shape"] == (4, 3)
+    layer = layers.Dense(2, input_dim=5, batch_size=8)
+    assert layer.get_config()["batch_input_shape"] == (8, 5)
+
+
+def test_unknown_constructor_kwarg():
+    with pytest.raises(TypeError, match="Keyword argument not understood"):
+        layers.Layer(foo=1)
+
+
+def test_build_called_once_and_built_flag():
+    calls = []
+
+    class L(layers.Layer):
+        def build(self, input_shape):
+            calls.append(input_shape)
+            super().build(input_shape)
+
+        def call(self, x):
+            return x
+
+    layer = L()
+    layer(tf.ones((2, 3)))
+    layer(tf.ones((4, 3)))
+    assert len(calls) == 1
+    assert isinstance(calls[0], tf.TensorShape)
+    assert calls[0].as_list() == [2, 3]
+    assert layer.built
+
+
+def test_build_receives_list_of_shapes_for_list_input():
+    seen = {}
+
+    class L(layers.Layer):
+        def build(self, input_shape):
+            seen["shape"] = input_shape
+
+        def call(self, x):
+            return x[0] + x[1]
+
+    L()([tf.ones((2, 3)), tf.ones((2, 3))])
+    assert isinstance(seen["shape"], list)
+    assert [s.as_list() for s in seen["shape"]] == [[2, 3], [2, 3]]
+
+
+def test_build_receives_dict_of_shapes_for_dict_input():
+    seen = {}
+
+    class L(layers.Layer):
+        def build(self, input_shape):
+            seen["shape"] = input_shape
+
+        def call(self, x):
+            return x["a"] + x["b"]
+
+    L()({"a": tf.ones((2, 3)), "b": tf.ones((2, 3))})
+    assert isinstance(seen["shape"], dict)
+    assert seen["shape"]["a"].as_list() == [2, 3]
+
+
+def test_state_created_in_call_is_tracked():
+    class L(layers.Layer):
+        def call(self, x):
+            if not hasattr(self, "w"):
+                self.w = tf.Variable(tf.ones(x.shape[-1:]))
+            return x * self.w
+
+    layer = L()
+    layer(tf.ones((2, 3)))
+    assert len(layer.trainable_weights) == 1
+
+
+def test_training_passed_positionally_and_by_keyword():
+    class L(layers.Layer):
+        def call(self, x, training=None):
+            return x * (2.0 if training else 1.0)
+
+    layer = L()
+    assert float(layer(tf.ones(()), True)) == 2.0
+    assert float(layer(tf.ones(()), training=True)) == 2.0
+    assert float(layer(tf.ones(()))) == 1.0
+
+
+def test_training_kwarg_swallowed_when_call_does_not_take_it():
+    class L(layers.Layer):
+        def call(self, x):
+            return x
+
+    assert float(L()(tf.ones(()), training=True)) == 1.0
+
+
+def test_call_with_kwargs_forwarded():
+    class L(layers.Layer):
+        def call(self, x, scale=1.0, **kwargs):
+            return x * scale + kwargs.get("shift", 0.0)
+
+    assert float(L()(tf.ones(()), scale=3.0, shift=1.0)) == 4.0
+
+
+def test_layer_call_convert_python_list_not_converted():
+    seen = {}
+
+    class L(layers.Layer):
+        def call(self, x):
+            seen["type"] = type(x)
+            return x
+
+    L()([tf.ones(()), tf.ones(())])
+    assert seen["type"] is list
+
+
+def test_deepcopy_unbuilt_layer():
+    layer = layers.Dense(3, name="dd")
+    new = copy.deepcopy(layer)
+    assert new.get_config() == layer.get_config()
+    new(tf.ones((1, 2)))
+    assert not layer.built and new.built
+
+
+def test_deepcopy_of_nested_layer_copies_sublayers():
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = [layers.Dense(2)]
+
+        def call(self, x):
+            return self.inner[0](x)
+
+    outer = Outer()
+    outer(tf.ones((1, 3)))
+    new = copy.deepcopy(outer)
+    assert new.inner[0] is not outer.inner[0]
+    assert len(new.weights) == 2
+    assert all(a is not b for a, b in zip(new.weights, outer.weights))
+    new.inner.append(layers.Dense(1))
+    new(tf.ones((1, 3)))
+    assert len(outer.inner) == 1
+
+
+def test_set_weights_accepts_tensors_and_variables_and_checks_shapes():
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    layer.set_weights([tf.ones((3, 2)), tf.Variable(tf.zeros((2,)))])
+    np.testing.assert_array_equal(layer.get_weights()[0], np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"weight shape \(3, 2\) is not compatible with "
+                                         r"provided weight shape \(2, 3\)"):
+        layer.set_weights([np.ones((2, 3)), np.zeros((2,))])
+
+
+def test_get_weights_returns_copies():
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    w = layer.get_weights()
+    w[0][...] = 7.0
+    assert not np.any(layer.get_weights()[0] == 7.0)
+
+
+def test_count_params_of_layer_without_build_but_weights():
+    layer = layers.Layer()
+    layer.add_weight("w", shape=(2, 3))
+    with pytest.raises(ValueError, match="isn't built"):
+        layer.count_params()
+    layer.built = True
+    assert layer.count_params() == 6
+
+
+def test_dtype_and_compute_dtype_of_policy_string():
+    layer = layers.Layer(dtype="mixed_bfloat16")
+    assert layer.dtype == "float32"
+    assert layer.compute_dtype == "bfloat16"
+    assert layer.dtype_policy.name == "mixed_bfloat16"
+    assert layer.variable_dtype == "float32"
+
+
+def test_global_policy_applies_to_new_layers_only():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        layer = layers.Dense(1)
+        assert layer.compute_dtype == "float16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert layer.compute_dtype == "float16"
+    assert layers.Dense(1).compute_dtype == "float32"
+
+
+def test_input_spec_allow_last_axis_squeeze_and_dtype_list():
+    class L(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.input_spec = [keras.layers.InputSpec(ndim=2), keras.layers.InputSpec(ndim=1)]
+
+        def call(self, xs):
+            return xs[0]
+
+    L()([tf.ones((2, 2)), tf.ones((2,))])
+    with pytest.raises(ValueError, match="Input 1 of layer"):
+        L()([tf.ones((2, 2)), tf.ones((2, 2))])
+
+
+def test_submodules_and_flatten_layers():
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.a = layers.Dense(1)
+            self.b = [layers.Dense(1), {"c": layers.Dense(1)}]
+
+    outer = Outer()
+    assert [l.name for l in outer._flatten_layers(include_self=False)] == \
+        [outer.a.name, outer.b[0].name, outer.b[1]["c"].name]
+    assert len(outer.submodules) == 3
+
+
+def test_stateful_property():
+    layer = layers.Layer()
+    assert layer.stateful is False
+    layer.stateful = True
+    assert layer.stateful is True
