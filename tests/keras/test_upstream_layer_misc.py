@@ -427,3 +427,107 @@ def test_stateful_property():
     assert layer.stateful is False
     layer.stateful = True
     assert layer.stateful is True
+
+
+def test_nested_build_weight_names_follow_call_scopes():
+    class InnerInnerLayer(layers.Layer):
+        def build(self, _):
+            self.var = self.add_weight(shape=(1,), name="inner")
+
+        def call(self, x):
+            return self.var + x
+
+    class InnerLayer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = InnerInnerLayer()
+
+        def build(self, _):
+            self.var = self.add_weight(shape=(1,), name="inner")
+
+        def call(self, x):
+            return self.var + self.inner(x)
+
+    class TrainingLayer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = InnerLayer()
+
+        def call(self, x):
+            return self.inner(x)
+
+    keras.backend.clear_session()
+    layer = TrainingLayer()
+    out = layer(keras.Input(batch_shape=(4, 1)))
+    assert out.shape == (4, 1)
+    assert {v.name for v in layer.variables} == {
+        "training_layer/inner_layer/inner:0",
+        "training_layer/inner_layer/inner_inner_layer/inner:0"}
+
+
+@pytest.mark.parametrize("kind", ["tuple", "list", "dict"])
+def test_dynamic_layer_output_structure_from_compute_output_shape(kind):
+    class TestLayer(layers.Layer):
+        def __init__(self):
+            super().__init__(dynamic=True)
+
+        def call(self, x):
+            return {"tuple": (x, x), "list": [x, x], "dict": {"1": x, "2": x}}[kind]
+
+        def compute_output_shape(self, input_shape):
+            return {"tuple": (input_shape, input_shape), "list": [input_shape, input_shape],
+                    "dict": {"1": input_shape, "2": input_shape}}[kind]
+
+    out = TestLayer()(keras.Input(batch_shape=(2, 3)))
+    assert type(out).__name__ == kind
+    for o in (out.values() if kind == "dict" else out):
+        assert tuple(o.shape) == (2, 3)
+
+
+def test_dynamic_layer_in_functional_model_not_called_symbolically():
+    calls = []
+
+    class D(layers.Layer):
+        def __init__(self):
+            super().__init__(dynamic=True)
+
+        def call(self, x):
+            calls.append(type(x).__name__)
+            return x * 2.0
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    inp = keras.Input((3,))
+    model = keras.Model(inp, D()(inp))
+    assert calls == []
+    out = model(np.ones((2, 3), "float32"))
+    np.testing.assert_array_equal(_np(out), 2 * np.ones((2, 3)))
+    assert calls == ["Tensor"]
+
+
+def test_non_tensor_positional_argument_on_symbolic_call():
+    class SomeLayer(layers.Layer):
+        def call(self, x, bool_arg):
+            return x if bool_arg else x + 1
+
+    x = keras.Input((3,))
+    out = SomeLayer()(x, bool_arg=True)
+    model = keras.Model(x, out)
+    np.testing.assert_array_equal(_np(model(np.zeros((1, 3)))), np.zeros((1, 3)))
+
+
+def test_layer_call_on_keras_tensor_records_node_and_history():
+    x = keras.Input((3,))
+    layer = layers.Dense(2)
+    y = layer(x)
+    assert len(layer.inbound_nodes) == 1
+    assert y._keras_history[0] is layer
+    assert y.shape.as_list() == [None, 2]
+    assert y.dtype == "float32"
+
+
+def test_eager_call_records_no_node():
+    layer = layers.Dense(2)
+    layer(tf.ones((1, 3)))
+    assert layer.inbound_nodes == []
