@@ -531,3 +531,63 @@ def test_eager_call_records_no_node():
     layer = layers.Dense(2)
     layer(tf.ones((1, 3)))
     assert layer.inbound_nodes == []
+
+
+def test_call_with_var_kwargs_receives_training_and_mask():
+    # tf.keras 2 counts **kwargs as expecting the call-context arguments
+    seen = []
+
+    class L(layers.Layer):
+        def call(self, x, **kwargs):
+            seen.append(dict(kwargs))
+            return x
+
+    layer = L()
+    layer(tf.ones((1, 2)))
+    assert seen[-1] == {"training": None}
+    layer(tf.ones((1, 2)), training=True)
+    assert seen[-1] == {"training": True}
+
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = L()
+
+        def call(self, x, training=None):
+            return self.inner(x)
+
+    Outer()(tf.ones((1, 2)), training=False)
+    assert seen[-1] == {"training": False}
+
+    masked = layers.Masking()(np.array([[[1.0], [0.0]]], "float32"))
+    layer(masked)
+    np.testing.assert_array_equal(_np(seen[-1]["mask"]), [[True, False]])
+
+
+def test_explicit_training_none_takes_outer_mode():
+    seen = {}
+
+    class Inner(layers.Layer):
+        def call(self, x, training=None):
+            seen["training"] = training
+            return x
+
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = Inner()
+
+        def call(self, x):
+            return self.inner(x, training=None)
+
+    Outer()(tf.ones(()), training=True)
+    assert seen["training"] is True
+    Outer()(tf.ones(()))
+    assert seen["training"] is None
+
+
+def test_op_layers_do_not_receive_training():
+    inp = keras.Input((3,))
+    out = tf.reduce_sum(inp, axis=-1)
+    model = keras.Model(inp, out)
+    np.testing.assert_array_equal(_np(model(np.ones((2, 3)), training=True)), [3.0, 3.0])

@@ -51,7 +51,7 @@ class _CallSpec:
     __slots__ = ("arg_names", "param_names", "expects_training", "expects_mask", "varkw", "varargs",
                  "default_training", "training_pos", "mask_pos", "first_arg")
 
-    def __init__(self, fn):
+    def __init__(self, fn, kwargs_take_context=True):
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())[1:]   # drop self
         self.arg_names = [p.name for p in params
@@ -60,8 +60,11 @@ class _CallSpec:
         self.param_names = names
         self.varkw = any(p.kind == p.VAR_KEYWORD for p in params)
         self.varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
-        self.expects_training = "training" in names
-        self.expects_mask = "mask" in names
+        # a call taking **kwargs is given `training` (and an implicit `mask`) there, as in
+        # tf.keras 2 (whose CallFunctionSpec counts **kwargs as expecting them)
+        ctx_kw = self.varkw and kwargs_take_context
+        self.expects_training = "training" in names or ctx_kw
+        self.expects_mask = "mask" in names or ctx_kw
         self.training_pos = self.arg_names.index("training") if "training" in self.arg_names else None
         self.mask_pos = self.arg_names.index("mask") if "mask" in self.arg_names else None
         d = sig.parameters.get("training")
@@ -72,10 +75,11 @@ class _CallSpec:
 _CALL_SPECS = {}
 
 
-def _call_spec(fn):
-    spec = _CALL_SPECS.get(fn)
+def _call_spec(fn, kwargs_take_context=True):
+    key = (fn, kwargs_take_context)
+    spec = _CALL_SPECS.get(key)
     if spec is None:
-        spec = _CALL_SPECS[fn] = _CallSpec(fn)
+        spec = _CALL_SPECS[key] = _CallSpec(fn, kwargs_take_context)
     return spec
 
 
@@ -249,6 +253,7 @@ class Layer:
     # wrong size itself; the spec check then runs to give the layer's own error).
     _fast_spec_axes_checked_by_call = False
     _convert_input_types = True
+    _kwargs_take_context = True   # False: **kwargs of call get no training / mask
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
@@ -307,7 +312,7 @@ class Layer:
                 shape = (shape,) if isinstance(shape, int) else tuple(shape)
                 batch_input_shape = (kwargs.get("batch_size"),) + shape
             s(self, "_batch_input_shape", batch_input_shape)
-        spec = _call_spec(type(self).call)
+        spec = _call_spec(type(self).call, type(self)._kwargs_take_context)
         s(self, "_call_spec", spec)
 
     # ---- names and dtypes -----------------------------------------------------------------------
@@ -1035,10 +1040,11 @@ class Layer:
                     kwargs["training"] = training
             return args, kwargs, training
         if "training" in kwargs:
+            # not given to call; it sets the mode of the layers called inside
             kwargs = dict(kwargs)
             training = kwargs.pop("training")
-            if spec.varkw and training is not None:
-                kwargs["training"] = training
+            if training is None:
+                training = ctx.training
             return args, kwargs, training
         return args, kwargs, ctx.training
 
