@@ -591,3 +591,47 @@ def test_op_layers_do_not_receive_training():
     out = tf.reduce_sum(inp, axis=-1)
     model = keras.Model(inp, out)
     np.testing.assert_array_equal(_np(model(np.ones((2, 3)), training=True)), [3.0, 3.0])
+
+
+def test_tensor_op_layer_cast_in_functional_model():
+    # tf_keras/engine/base_layer_utils_test.py: OpLayerTest.test_tensor_op_layer
+    int_values = keras.Input(shape=(2,), dtype=tf.int32)
+    float_values = tf.cast(int_values, tf.float32)
+    model = keras.Model(int_values, float_values)
+    model.compile(loss="mse")
+    output = model.predict(np.array([[1, 2], [3, 4]], dtype=np.int32), verbose=0)
+    np.testing.assert_allclose(output, [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_frozen_outer_hides_trainable_inner_weights():
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.a = self.add_weight("a", shape=())
+            self.b = self.add_weight("b", shape=(), trainable=False)
+            self.inner = layers.Dense(1)
+            self.inner.build((None, 1))
+
+    outer = Outer()
+    assert outer.weights == [outer.a, outer.inner.kernel, outer.inner.bias, outer.b]
+    outer.trainable = False
+    outer.inner.trainable = True
+    # tf.keras 2: a frozen layer lists own trainable, own non-trainable, then sublayers'
+    assert outer.trainable_weights == []
+    assert outer.non_trainable_weights == [outer.a, outer.b, outer.inner.kernel,
+                                           outer.inner.bias]
+
+
+def test_snake_case_names_of_subclasses():
+    class HTTPLayer(layers.Layer):
+        pass
+
+    class Conv2DThing(layers.Layer):
+        pass
+
+    class _Private(layers.Layer):
+        pass
+
+    assert HTTPLayer().name.startswith("http_layer")
+    assert Conv2DThing().name.startswith("conv2d_thing")
+    assert _Private().name.startswith("private__private")
