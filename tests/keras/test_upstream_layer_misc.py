@@ -635,3 +635,26 @@ def test_snake_case_names_of_subclasses():
     assert HTTPLayer().name.startswith("http_layer")
     assert Conv2DThing().name.startswith("conv2d_thing")
     assert _Private().name.startswith("private__private")
+
+
+def test_callable_updates_skipped_when_frozen():
+    class UpdateLayer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.v = tf.Variable(0.0, trainable=False)
+
+        def call(self, x):
+            self.add_update(lambda: self.v.assign_add(1.0))
+            return x * self.v
+
+    layer = UpdateLayer()
+    layer(tf.ones((1,)))
+    assert float(layer.v) == 1.0
+    layer.trainable = False
+    layer(tf.ones((1,)))
+    assert float(layer.v) == 1.0
+    layer.trainable = True
+    model = keras.Sequential([keras.Input((1,)), layer])   # building runs no update
+    assert float(layer.v) == 1.0
+    model(tf.ones((1, 1)))
+    assert float(layer.v) == 2.0

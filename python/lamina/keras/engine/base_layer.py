@@ -642,7 +642,11 @@ class Layer:
         return self._self_tracked
 
     def add_update(self, updates, inputs=None):
-        """tf.keras 1 compatibility: eager updates have already run; callables are run now."""
+        """tf.keras 1 compatibility: eager updates have already run; callables are run now,
+        unless the layer is frozen (trainable=False) or a functional model is being built,
+        as in tf.keras 2."""
+        if not self.trainable or _kt.is_tracing():
+            return
         for u in flatten(updates):
             if callable(u) and not isinstance(u, (Tensor, Variable)):
                 u()
