@@ -658,3 +658,115 @@ def test_callable_updates_skipped_when_frozen():
     assert float(layer.v) == 1.0
     model(tf.ones((1, 1)))
     assert float(layer.v) == 2.0
+
+
+# ---- Model weights (tf_keras/tests/model_subclassing_test.py, engine/sequential_test.py) -------
+def test_model_lists_sublayer_weights_before_its_own():
+    class ExtraVar(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+            self.var = tf.Variable(1.0)
+            self.not_trainable_var = tf.Variable(2.0, trainable=False)
+
+        def call(self, inputs):
+            return self.dense(inputs + self.var)
+
+    m = ExtraVar()
+    assert m.trainable
+    assert m.layers == [m.dense]
+    assert m.variables == [m.var, m.not_trainable_var]
+    assert m.trainable_variables == [m.var]
+    assert m.non_trainable_variables == [m.not_trainable_var]
+    assert len(m.get_weights()) == 2
+    m.trainable = False
+    assert m.variables == [m.var, m.not_trainable_var]
+    assert m.trainable_variables == []
+    assert m.non_trainable_variables == [m.var, m.not_trainable_var]
+    m.trainable = True
+    m(tf.ones([1, 1]))
+    assert m.dense.variables == [m.dense.kernel, m.dense.bias]
+    assert len(m.get_weights()) == 4
+    assert m.variables == [m.dense.kernel, m.dense.bias, m.var, m.not_trainable_var]
+    assert m.trainable_variables == [m.dense.kernel, m.dense.bias, m.var]
+    assert m.non_trainable_variables == [m.not_trainable_var]
+    m.dense.trainable = False
+    assert m.variables == [m.dense.kernel, m.dense.bias, m.var, m.not_trainable_var]
+    assert m.trainable_variables == [m.var]
+    assert m.non_trainable_variables == [m.dense.kernel, m.dense.bias, m.not_trainable_var]
+    np.testing.assert_array_equal(m.get_weights()[2], 1.0)
+
+
+def test_model_with_custom_build_has_no_weights_before_built():
+    class DummyModel(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.layer1 = layers.Dense(10, activation="relu")
+
+        def build(self, input_shape):
+            self.layer2 = layers.Dense(1, activation="relu")
+
+        def call(self, inputs):
+            return self.layer2(self.layer1(inputs))
+
+    model = DummyModel()
+    with pytest.raises(ValueError, match="Weights for model .* have not yet been created"):
+        model.weights
+    model.compile("sgd", "mse")
+    model.fit(np.ones((10, 10)), np.ones((10, 1)), batch_size=2, epochs=2, verbose=0)
+    assert len(model.layers) == 2
+    assert len(model.trainable_variables) == 4
+
+
+def test_deferred_sequential_weights_error_then_fit():
+    model = keras.Sequential([layers.Dense(5), layers.Dense(2)])
+    model.compile(loss="mse", optimizer="rmsprop")
+    with pytest.raises(ValueError, match="Weights for model .* have not yet been created"):
+        len(model.weights)
+    assert not model.built
+    model.fit(np.random.random((4, 3)), np.random.random((4, 2)), epochs=1, verbose=0)
+    assert model.built
+    assert len(model.weights) == 4
+
+
+def test_add_weight_in_model_init_and_build():
+    class MyModel(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.b = self.add_weight("bias", (10,))
+            self.c = self.add_weight("bias2", (10,), trainable=False)
+
+        def call(self, inputs):
+            return inputs + self.b + self.c
+
+    model = MyModel()
+    model(tf.ones((10, 10)))
+    assert len(model.trainable_weights) == 1
+    assert len(model.non_trainable_weights) == 1
+    assert len(model.weights) == 2
+
+    class MyModelCustomBuild(keras.Model):
+        def build(self, input_shape):
+            self.b = self.add_weight("bias", (10,))
+            self.c = self.add_weight("bias2", (10,), trainable=False)
+
+        def call(self, inputs):
+            return inputs + self.b + self.c
+
+    model = MyModelCustomBuild()
+    model(tf.ones((10, 10)))
+    assert len(model.trainable_weights) == 1
+    assert len(model.non_trainable_weights) == 1
+    assert len(model.weights) == 2
+
+
+def test_model_read_only_property_conflict():
+    class ModelWithProperty(keras.Model):
+        @property
+        def read_only(self):
+            return 1.0
+
+    m = ModelWithProperty()
+    with pytest.raises(AttributeError, match='Can\'t set the attribute "read_only", likely because '
+                                             'it conflicts with an existing read-only @property'):
+        m.read_only = 2.0

@@ -522,7 +522,13 @@ class Layer:
     def __setattr__(self, name, value):
         if hasattr(type(self), name):
             # class attributes and @property setters are not tracked (as tf.keras)
-            object.__setattr__(self, name, value)
+            try:
+                object.__setattr__(self, name, value)
+            except AttributeError:
+                raise AttributeError(
+                    f'Can\'t set the attribute "{name}", likely because it conflicts with an '
+                    f'existing read-only @property of the object. Please choose a different '
+                    f'name.') from None
             return
         d = self.__dict__
         if isinstance(value, _TRACKED_TYPES) or _is_metric(value):

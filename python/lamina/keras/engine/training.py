@@ -82,6 +82,53 @@ class Model(Layer):
         super().__init__(**kwargs)
         object.__setattr__(self, "_is_graph_network", False)
 
+    # ---- weights: a Model lists its sublayers' weights before its own (tf.keras 2) ----------------
+    def _assert_weights_created(self):
+        """A model whose class defines build() has no weights to list before it is built."""
+        if self.dynamic:
+            return
+        cls = type(self)
+        if "build" in cls.__dict__ and cls is not Model and not self.built:
+            raise ValueError(f"Weights for model '{self.name}' have not yet been created. "
+                             f"Weights are created when the model is first called on inputs "
+                             f"or `build()` is called with an `input_shape`.")
+
+    @property
+    def trainable_weights(self):
+        self._assert_weights_created()
+        if not self._trainable:
+            return []
+        return self._dedup(self._gather_children("trainable_weights") + self._trainable_weights)
+
+    @property
+    def non_trainable_weights(self):
+        self._assert_weights_created()
+        children = self._gather_children("non_trainable_weights")
+        if self._trainable:
+            w = children + self._non_trainable_weights
+        else:
+            w = (self._gather_children("trainable_weights") + self._trainable_weights +
+                 children + self._non_trainable_weights)
+        return self._dedup(w)
+
+    @property
+    def weights(self):
+        self._assert_weights_created()
+        return self._dedup(self._gather_children("weights") + self._trainable_weights +
+                           self._non_trainable_weights)
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
+
     def _init_set_name(self, name, zero_based=True):
         if not name and type(self) is Model:
             name = backend.unique_object_name("model")
