@@ -770,3 +770,45 @@ def test_model_read_only_property_conflict():
     with pytest.raises(AttributeError, match='Can\'t set the attribute "read_only", likely because '
                                              'it conflicts with an existing read-only @property'):
         m.read_only = 2.0
+
+
+def test_build_without_super_leaves_layer_unbuilt_and_call_builds_again():
+    shapes = []
+
+    class L(layers.Layer):
+        def build(self, input_shape):
+            shapes.append(input_shape)
+            self.w = self.add_weight("w", shape=())
+
+        def call(self, x):
+            return x * self.w
+
+    layer = L()
+    layer.build((1,))
+    assert not layer.built
+    layer(tf.ones((1,)))
+    assert layer.built
+    assert len(shapes) == 2 and shapes[1].as_list() == [1]
+    assert len(layer.weights) == 1     # the reassigned attribute untracks the first weight
+
+
+def test_mask_keyword_to_call_without_mask_parameter_is_type_error():
+    class L(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+
+        def call(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="mask"):
+        L()(tf.ones((2, 2)), mask=tf.constant([True, False]))
+
+
+def test_variables_appended_to_list_attribute_are_tracked():
+    # tf.keras 2 copies the variables of tracked lists into the layer's weights
+    layer = layers.Layer()
+    layer.vs = [tf.Variable(1.0), tf.Variable(2.0)]
+    assert len(layer.weights) == 2
+    layer.vs.append(tf.Variable(3.0, trainable=False))
+    assert [float(v) for v in layer.weights] == [1.0, 2.0, 3.0]
