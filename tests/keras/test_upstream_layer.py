@@ -399,6 +399,39 @@ def test_layer_call_fn_args():
     assert NonDefunLayer()._call_spec.arg_names == ["inputs", "a", "mask", "b", "training"]
 
 
+def test_learning_phase_freezing_for_layers():
+    K = keras.backend
+
+    class LearningPhaseLayer(layers.Layer):
+        def call(self, inputs):
+            return K.in_train_phase(lambda: tf.ones_like(inputs), lambda: tf.zeros_like(inputs))
+
+    def get_learning_phase_value():
+        model = keras.Sequential([LearningPhaseLayer(input_shape=(1,))])
+        return float(np.sum(_np(model(np.ones((1, 1))))))
+
+    assert get_learning_phase_value() == 0
+    with K.learning_phase_scope(1):
+        assert get_learning_phase_value() == 1
+    assert get_learning_phase_value() == 0
+    try:
+        K.set_learning_phase(1)
+        assert get_learning_phase_value() == 1
+        K.set_learning_phase(0)
+        assert get_learning_phase_value() == 0
+    finally:
+        K.clear_session()
+    with pytest.raises(ValueError, match="Expected learning phase to be 0 or 1"):
+        K.learning_phase_scope(2)
+
+
+def test_in_train_phase_evaluates_only_the_chosen_branch():
+    calls = []
+    out = keras.backend.in_train_phase(lambda: calls.append("x") or 1,
+                                       lambda: calls.append("alt") or 0, training=True)
+    assert out == 1 and calls == ["x"]
+
+
 def test_learning_phase_default_is_inference():
     class LearningPhaseLayer(layers.Layer):
         def call(self, inputs, training=None):
