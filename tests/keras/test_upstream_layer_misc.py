@@ -812,3 +812,21 @@ def test_variables_appended_to_list_attribute_are_tracked():
     assert len(layer.weights) == 2
     layer.vs.append(tf.Variable(3.0, trainable=False))
     assert [float(v) for v in layer.weights] == [1.0, 2.0, 3.0]
+
+
+def test_shape_properties_messages_for_multiple_inbound_nodes():
+    layer = layers.Dense(2, name="shared_d")
+    layer(keras.Input((3,)))
+    layer(keras.Input((4, 3)))
+    with pytest.raises(AttributeError, match=r'ill-defined for the layer. Use '
+                                             r'`get_input_shape_at\(node_index\)` instead'):
+        layer.input_shape
+    with pytest.raises(AttributeError, match=r'The layer "shared_d" has multiple inbound nodes, '
+                                             r'with different output shapes'):
+        layer.output_shape
+    same = layers.Dense(2)
+    same(keras.Input((3,)))
+    same(keras.Input((3,)))
+    assert same.input_shape == (None, 3)     # equal shapes at every node are fine
+    with pytest.raises(AttributeError, match="only available for Functional and Sequential"):
+        layers.Dense(1).input_shape

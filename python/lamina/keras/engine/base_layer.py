@@ -467,24 +467,28 @@ class Layer:
     def input_shape(self):
         if not self._inbound_nodes:
             raise AttributeError(f'The layer "{self.name}" has never been called and thus has '
-                                 f'no defined input shape.')
+                                 f'no defined input shape. Note that the `input_shape` property '
+                                 f'is only available for Functional and Sequential models.')
         shapes = {str(n.input_shapes) for n in self._inbound_nodes}
         if len(shapes) == 1:
             return self._inbound_nodes[0].input_shapes
         raise AttributeError(f'The layer "{self.name}" has multiple inbound nodes, with '
                              f'different input shapes. Hence the notion of "input shape" is '
-                             f'ill-defined for the layer.')
+                             f'ill-defined for the layer. Use `get_input_shape_at(node_index)` '
+                             f'instead.')
 
     @property
     def output_shape(self):
         if not self._inbound_nodes:
-            raise AttributeError(f"The layer {self.name} has never been called and thus has "
-                                 f"no defined output shape.")
+            raise AttributeError(f'The layer "{self.name}" has never been called and thus has '
+                                 f'no defined output shape.')
         shapes = {str(n.output_shapes) for n in self._inbound_nodes}
         if len(shapes) == 1:
             return self._inbound_nodes[0].output_shapes
         raise AttributeError(f'The layer "{self.name}" has multiple inbound nodes, with '
-                             f'different output shapes.')
+                             f'different output shapes. Hence the notion of "output shape" is '
+                             f'ill-defined for the layer. Use `get_output_shape_at(node_index)` '
+                             f'instead.')
 
     def get_input_at(self, node_index):
         ins = self._node_at(node_index, "input").keras_inputs
