@@ -316,3 +316,39 @@ def test_input_spec_setter_rejects_non_spec():
     layer = layers.Layer()
     with pytest.raises(TypeError, match="must be an instance of InputSpec"):
         layer.input_spec = 3
+
+
+def test_input_spec_optional_and_named_dict_inputs():
+    InputSpec = keras.layers.InputSpec
+
+    class TwoInputs(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.input_spec = [InputSpec(ndim=2, name="a"), InputSpec(ndim=2, name="b",
+                                                                      optional=True)]
+
+        def call(self, inputs):
+            return inputs["a"] if isinstance(inputs, dict) else inputs[0]
+
+    layer = TwoInputs(name="two")
+    layer([tf.ones((1, 2)), None])          # an optional input may be None
+    layer({"b": tf.ones((1, 2)), "a": tf.ones((1, 2))})
+    with pytest.raises(ValueError, match=r'Missing data for input "b". You passed a data '
+                                         r"dictionary with keys \['a'\]"):
+        layer({"a": tf.ones((1, 2))})
+    with pytest.raises(TypeError, match="Inputs to a layer should be tensors"):
+        layer([tf.ones((1, 2)), object()])
+    with pytest.raises(ValueError, match='Layer "two" expects 2 input'):
+        layer([tf.ones((1, 2))])
+
+
+def test_input_spec_none_entries_skip_checks():
+    class L(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.input_spec = [None, keras.layers.InputSpec(ndim=1)]
+
+        def call(self, inputs):
+            return inputs[1]
+
+    L()(["not a tensor", tf.ones((3,))])
