@@ -830,3 +830,40 @@ def test_shape_properties_messages_for_multiple_inbound_nodes():
     assert same.input_shape == (None, 3)     # equal shapes at every node are fine
     with pytest.raises(AttributeError, match="only available for Functional and Sequential"):
         layers.Dense(1).input_shape
+
+
+def test_masks_at_nodes():
+    inp = keras.Input((2, 1))
+    masked = layers.Masking()(inp)
+    layer = layers.Dense(2)
+    out = layer(masked)
+    # symbolic outputs of masking layers carry a symbolic mask
+    assert masked._keras_mask.shape.as_list() == [None, 2]
+    assert masked._keras_mask.dtype == "bool"
+    assert layer.input_mask is masked._keras_mask
+    assert layer.get_input_mask_at(0) is masked._keras_mask
+    # Dense supports masking: its output carries the mask on
+    assert layer.output_mask is out._keras_mask
+    assert layer.get_output_mask_at(0).shape.as_list() == [None, 2]
+    plain = layers.Dense(1)
+    plain(inp)
+    assert plain.input_mask is None
+    assert plain.get_output_mask_at(0) is None
+    two = layers.Add()
+    two([masked, inp])
+    assert two.input_mask == [masked._keras_mask, None]
+
+
+def test_save_and_load_own_variables():
+    layer = layers.Dense(2)
+    layer.build((None, 3))
+    store = {}
+    layer.save_own_variables(store)
+    assert sorted(store) == ["0", "1"]
+    other = layers.Dense(2)
+    other.build((None, 3))
+    other.load_own_variables(store)
+    for a, b in zip(layer.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="expected 2 variables, but received 1 variables"):
+        other.load_own_variables({"0": store["0"]})

@@ -505,12 +505,33 @@ class Layer:
 
     @property
     def input_mask(self):
-        inputs = self.input
-        return map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+        return _masks_of(self.input)
 
     @property
     def output_mask(self):
-        return map_structure(lambda t: getattr(t, "_keras_mask", None), self.output)
+        return _masks_of(self.output)
+
+    def get_input_mask_at(self, node_index):
+        return _masks_of(self.get_input_at(node_index))
+
+    def get_output_mask_at(self, node_index):
+        return _masks_of(self.get_output_at(node_index))
+
+    # ---- the Keras-v3 saving hooks of tf.keras 2 (a store is a dict of arrays) -------------------
+    def save_own_variables(self, store):
+        """Put this layer's own variables (not its sublayers') in `store` as '0', '1', ..."""
+        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
+            store[f"{i}"] = v.numpy()
+
+    def load_own_variables(self, store):
+        """Assign this layer's own variables from a store written by save_own_variables."""
+        all_vars = self._trainable_weights + self._non_trainable_weights
+        if len(store.keys()) != len(all_vars):
+            raise ValueError(f"Layer '{self.name}' expected {len(all_vars)} variables, but "
+                             f"received {len(store.keys())} variables during loading. "
+                             f"Expected: {[v.name for v in all_vars]}")
+        for i, v in enumerate(all_vars):
+            v.assign(_core.constant(np.array(store[f"{i}"], order="C"), dtype=v.dtype))
 
     def apply(self, inputs, *args, **kwargs):
         """Deprecated alias of __call__ (tf.keras 1)."""
@@ -1122,8 +1143,40 @@ class Layer:
             outputs = self._specs_from_output_shape(inputs)
         else:
             outputs = self._infer_outputs(inputs, args, kwargs, training)
+        if self._supports_masking:
+            self._set_symbolic_masks(inputs, outputs)
         Node(self, (inputs,) + tuple(args), kwargs, outputs)
         return outputs
+
+    def _set_symbolic_masks(self, inputs, outputs):
+        """Symbolic outputs carry `_keras_mask` (a KerasTensor) as in tf.keras 2: compute_mask
+        runs on stand-ins of the inputs and their masks. (Functional models apply masks on
+        the eager tensors when they run; these are for inspection: input_mask, output_mask.)"""
+        flat_out = flatten(outputs)
+        if not flat_out or not all(is_symbolic(t) for t in flat_out):
+            return
+        in_masks = [getattr(t, "_keras_mask", None) for t in flatten(inputs)]
+        results = []
+        try:
+            for fill in (2, 3):
+                mask = None
+                if any(m is not None for m in in_masks):
+                    mask = [_kt.concretize(m, fill) if m is not None else None
+                            for m in in_masks]
+                    mask = mask[0] if len(mask) == 1 else mask
+                with _kt.tracing(True), _vars.autocast_scope(None):
+                    results.append(self.compute_mask(_kt.concretize(inputs, fill), mask))
+        except Exception:       # a compute_mask that cannot run on stand-ins leaves no mask
+            return
+        if results[0] is None:
+            return
+        fa, fb = flatten(results[0]), flatten(results[1])
+        for t, x, y in zip(flat_out, fa, fb):
+            if x is not None and getattr(t, "_keras_mask", None) is None:
+                try:
+                    t._keras_mask = _kt.spec_of(x, y)
+                except Exception:
+                    pass
 
     def _run_standin(self, inputs, args, kwargs, training, fill, quiet):
         ctx = _ctx
@@ -1438,6 +1491,13 @@ def _shape_structure(s):
         return type(s)(_shape_structure(x) for x in s) if type(s) in (list, tuple) else \
             [_shape_structure(x) for x in s]
     return TensorShape(s)
+
+
+def _masks_of(tensors):
+    """The _keras_mask of a tensor, or of each tensor of a list (tf.keras's input_mask)."""
+    if isinstance(tensors, list):
+        return [getattr(t, "_keras_mask", None) for t in tensors]
+    return getattr(tensors, "_keras_mask", None)
 
 
 def _convert_inputs(x):
