@@ -867,3 +867,22 @@ def test_save_and_load_own_variables():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="expected 2 variables, but received 1 variables"):
         other.load_own_variables({"0": store["0"]})
+
+
+def test_expects_training_and_mask_arg_flags():
+    class A(layers.Layer):
+        def call(self, x, training=None, mask=None):
+            return x
+
+    class B(layers.Layer):
+        def call(self, x):
+            return x
+
+    class C(layers.Layer):
+        def call(self, x, **kwargs):
+            return x
+
+    assert (A()._expects_training_arg, A()._expects_mask_arg) == (True, True)
+    assert (B()._expects_training_arg, B()._expects_mask_arg) == (False, False)
+    assert (C()._expects_training_arg, C()._expects_mask_arg) == (True, True)
+    assert layers.Layer(dtype="mixed_float16")._dtype == "float32"

@@ -372,6 +372,19 @@ class Layer:
     def _compute_dtype(self):
         return self._dtype_policy.compute_dtype
 
+    @property
+    def _dtype(self):
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def _expects_training_arg(self):
+        """Whether call takes `training` (by name, or through **kwargs), as in tf.keras 2."""
+        return self._call_spec.expects_training
+
+    @property
+    def _expects_mask_arg(self):
+        return self._call_spec.expects_mask
+
     # ---- simple properties ------------------------------------------------------------------------
     @property
     def dynamic(self):
