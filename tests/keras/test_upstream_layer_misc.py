@@ -886,3 +886,20 @@ def test_expects_training_and_mask_arg_flags():
     assert (B()._expects_training_arg, B()._expects_mask_arg) == (False, False)
     assert (C()._expects_training_arg, C()._expects_mask_arg) == (True, True)
     assert layers.Layer(dtype="mixed_float16")._dtype == "float32"
+
+
+def test_subclass_may_assign_its_own_layers_attribute():
+    class Stack(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self._layers = [layers.Dense(2), layers.Dense(1)]
+
+        def call(self, x):
+            for layer in self._layers:
+                x = layer(x)
+            return x
+
+    s = Stack()
+    assert s(tf.ones((1, 3))).shape == (1, 1)
+    assert len(s.weights) == 4
+    assert len(layers.Layer()._layers) == 0

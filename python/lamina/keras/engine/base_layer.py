@@ -558,7 +558,7 @@ class Layer:
 
     # ---- attribute tracking -----------------------------------------------------------------------
     def __setattr__(self, name, value):
-        if hasattr(type(self), name):
+        if hasattr(type(self), name) and name != "_layers":
             # class attributes and @property setters are not tracked (as tf.keras)
             try:
                 object.__setattr__(self, name, value)
@@ -670,9 +670,7 @@ class Layer:
             if isinstance(m, Layer):
                 yield m
 
-    @property
-    def _layers(self):
-        return list(self._flatten_layers(include_self=False, recursive=False))
+    _layers = None   # replaced below by _DirectSublayers (a subclass may assign its own)
 
     @property
     def metrics_variables(self):
@@ -1461,6 +1459,19 @@ class Layer:
     def __repr__(self):
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}, built={self.built}>"
 
+
+class _DirectSublayers:
+    """`layer._layers` (Keras 3): the direct sublayers. A non-data descriptor, so that a
+    subclass may assign its own tracked `self._layers = [...]` as tf.keras 2 code does (tf.keras
+    2 has no such attribute of its own)."""
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        return list(obj._flatten_layers(include_self=False, recursive=False))
+
+
+Layer._layers = _DirectSublayers()
 
 _TRACKED_TYPES = (Variable, Layer, Module, list, tuple, dict)
 _CONTAINED = (Layer, Module, list, tuple, dict)
