@@ -903,3 +903,79 @@ def test_subclass_may_assign_its_own_layers_attribute():
     assert s(tf.ones((1, 3))).shape == (1, 1)
     assert len(s.weights) == 4
     assert len(layers.Layer()._layers) == 0
+
+
+def test_model_subclass_forgetting_super_init_fails_at_assignment():
+    # tf_keras/engine/functional_test.py: a Model (unlike a Layer) refuses state before
+    # Model.__init__
+    class MyNetwork(keras.Model):
+        def __init__(self):
+            self._foo = [layers.Dense(10), layers.Dense(10)]
+
+    with pytest.raises(RuntimeError, match="forgot to call"):
+        MyNetwork()
+
+    class Fine(keras.Model):
+        def __init__(self):
+            self.units = 3          # plain values are fine before Model.__init__
+            super().__init__()
+            self.d = layers.Dense(self.units)
+
+    assert Fine().units == 3
+
+
+def test_topological_attributes():
+    # tf_keras/engine/functional_test.py: testTopologicalAttributes*
+    a = keras.Input(shape=(32,), name="input_a")
+    b = keras.Input(shape=(32,), name="input_b")
+    test_layer = layers.Dense(16, name="test_layer")
+    a_test = test_layer(a)
+    assert test_layer.input is a
+    assert test_layer.output is a_test
+    assert test_layer.input_shape == (None, 32)
+    assert test_layer.output_shape == (None, 16)
+
+    dense = layers.Dense(16, name="dense_1")
+    a_2 = dense(a)
+    b_2 = dense(b)
+    assert dense.get_input_at(0) is a
+    assert dense.get_input_at(1) is b
+    assert dense.get_output_at(0) is a_2
+    assert dense.get_output_at(1) is b_2
+    assert dense.get_input_shape_at(0) == (None, 32)
+    assert dense.get_input_shape_at(1) == (None, 32)
+    assert dense.get_output_shape_at(0) == (None, 16)
+    assert dense.get_output_shape_at(1) == (None, 16)
+    with pytest.raises(ValueError):
+        dense.get_input_at(2)
+    for attr in ("input", "output", "output_shape", "input_shape"):
+        with pytest.raises(AttributeError):
+            getattr(layers.Dense(16), attr)
+
+
+def test_topological_attributes_multi_output_and_multi_input():
+    class PowersLayer(layers.Layer):
+        def call(self, inputs):
+            return [inputs ** 2, inputs ** 3]
+
+    x = keras.Input(shape=(32,))
+    test_layer = PowersLayer()
+    p1, p2 = test_layer(x)
+    assert test_layer.input is x
+    assert all(u is v for u, v in zip(test_layer.output, [p1, p2]))
+    assert test_layer.input_shape == (None, 32)
+    assert test_layer.output_shape == [(None, 32), (None, 32)]
+
+    class AddLayer(layers.Layer):
+        def call(self, inputs):
+            assert len(inputs) == 2
+            return inputs[0] + inputs[1]
+
+    a = keras.Input(shape=(32,))
+    b = keras.Input(shape=(32,))
+    test_layer = AddLayer()
+    y = test_layer([a, b])
+    assert all(u is v for u, v in zip(test_layer.input, [a, b]))
+    assert test_layer.output is y
+    assert test_layer.input_shape == [(None, 32), (None, 32)]
+    assert test_layer.output_shape == (None, 32)

@@ -4,7 +4,8 @@ import numpy as np
 
 from lamina import _core
 from lamina.keras import backend
-from lamina.keras.engine.base_layer import Layer, _convert_inputs
+from lamina.keras.engine.base_layer import Layer, _convert_inputs, _flat_values
+from lamina.variables import Variable, Module
 from lamina.keras.engine import functional as F
 from lamina.keras.engine.keras_tensor import flatten, map_structure, is_symbolic
 
@@ -81,6 +82,15 @@ class Model(Layer):
                 raise TypeError(f"Keyword argument not understood: {k!r}")
         super().__init__(**kwargs)
         object.__setattr__(self, "_is_graph_network", False)
+
+    def __setattr__(self, name, value):
+        # tf.keras 2: unlike a Layer, a Model refuses layers / variables (or an empty list, ...)
+        # assigned before Model.__init__ ran
+        if "_call_spec" not in self.__dict__ and not hasattr(type(self), name):
+            if all(isinstance(v, (Layer, Variable, Module)) for v in _flat_values(value)):
+                raise RuntimeError("It looks like you are subclassing `Model` and you forgot to "
+                                   "call `super().__init__()`. Always start with this line.")
+        super().__setattr__(name, value)
 
     # ---- weights: a Model lists its sublayers' weights before its own (tf.keras 2) ----------------
     def _assert_weights_created(self):
