@@ -979,3 +979,80 @@ def test_topological_attributes_multi_output_and_multi_input():
     assert test_layer.output is y
     assert test_layer.input_shape == [(None, 32), (None, 32)]
     assert test_layer.output_shape == (None, 32)
+
+
+def test_trainable_weights_of_functional_and_sequential_models():
+    def all_is(a, b):
+        return len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+    a = keras.Input(shape=(2,))
+    model = keras.Model(a, layers.Dense(1)(a))
+    weights = model.weights
+    assert all_is(model.trainable_weights, weights) and model.non_trainable_weights == []
+    model.trainable = False
+    assert model.trainable_weights == [] and all_is(model.non_trainable_weights, weights)
+    model.trainable = True
+    assert all_is(model.trainable_weights, weights) and model.non_trainable_weights == []
+    model.layers[1].trainable = False
+    assert model.trainable_weights == [] and all_is(model.non_trainable_weights, weights)
+
+    model = keras.Sequential()
+    model.add(layers.Dense(1, input_dim=2))
+    weights = model.weights
+    assert all_is(model.trainable_weights, weights) and model.non_trainable_weights == []
+    model.trainable = False
+    assert model.trainable_weights == [] and all_is(model.non_trainable_weights, weights)
+    model.trainable = True
+    model.layers[0].trainable = False
+    assert model.trainable_weights == [] and all_is(model.non_trainable_weights, weights)
+
+
+def test_subclassed_network_dtype_and_autocast():
+    class IdentityNetwork(keras.Model):
+        def call(self, inputs):
+            return inputs
+
+    network = IdentityNetwork()
+    assert network.dtype == "float32"
+    assert network(tf.constant(1, "float64")).dtype == "float32"
+    network = IdentityNetwork(dtype="float16")
+    assert network.dtype == "float16"
+    assert network(tf.constant(1, "float64")).dtype == "float16"
+    network = IdentityNetwork(autocast=False)
+    assert network.dtype == "float32"
+    assert network(tf.constant(1, "float64")).dtype == "float64"
+
+    inputs = keras.Input((10,))
+    assert keras.Model(inputs, layers.Dense(10)(inputs)).dtype == "float32"
+
+
+def test_training_passed_during_functional_construction():
+    def _call(inputs, training):
+        if training is None:
+            return inputs * -1.0
+        if training:
+            return inputs
+        return inputs * 0.0
+
+    class MyLayer(layers.Layer):
+        def call(self, inputs, training=True):
+            return _call(inputs, training)
+
+    my_layer = MyLayer()
+    x = np.ones((1, 10), "float32")
+
+    def check(network, with_true, with_false, without):
+        np.testing.assert_array_equal(_np(network(x, training=True)), _call(x, with_true))
+        np.testing.assert_array_equal(_np(network(x, training=False)), _call(x, with_false))
+        np.testing.assert_array_equal(_np(network(x)), _call(x, without))
+
+    inputs = keras.Input(10)
+    check(keras.Model(inputs, my_layer(inputs, training=True)), True, True, True)
+    inputs = keras.Input(10)
+    check(keras.Model(inputs, my_layer(inputs, training=False)), False, False, False)
+    inputs = keras.Input(10)
+    check(keras.Model(inputs, my_layer(inputs)), True, False, True)
+    inputs = keras.Input(10)
+    check(keras.Model(inputs, my_layer(inputs, None)), True, False, True)
+    inputs = keras.Input(10)
+    check(keras.Model(inputs, my_layer(inputs, training=None)), True, False, True)

@@ -1140,6 +1140,13 @@ class Layer:
     # ---- symbolic (functional API) calls ----------------------------------------------------------
     def _functional_call(self, inputs, args, kwargs):
         ctx = _ctx
+        # The node records `training` only when given a value: one the framework chose (the
+        # outer mode or call's default) is chosen again when the model runs (tf.keras 2).
+        node_args, node_kwargs = args, kwargs
+        if "training" in kwargs and (kwargs["training"] is None or
+                                     not self._call_spec.expects_training):
+            node_kwargs = dict(kwargs)
+            del node_kwargs["training"]
         args, kwargs, training = self._resolve_training(args, kwargs, ctx)
         if self._input_spec is not None:
             _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
@@ -1156,7 +1163,7 @@ class Layer:
             outputs = self._infer_outputs(inputs, args, kwargs, training)
         if self._supports_masking:
             self._set_symbolic_masks(inputs, outputs)
-        Node(self, (inputs,) + tuple(args), kwargs, outputs)
+        Node(self, (inputs,) + tuple(node_args), node_kwargs, outputs)
         return outputs
 
     def _set_symbolic_masks(self, inputs, outputs):
