@@ -1056,3 +1056,55 @@ def test_training_passed_during_functional_construction():
     check(keras.Model(inputs, my_layer(inputs, None)), True, False, True)
     inputs = keras.Input(10)
     check(keras.Model(inputs, my_layer(inputs, training=None)), True, False, True)
+
+
+# ---- functional_test.py behaviours that exercise the base Layer ---------------------------------
+def test_activity_regularization_with_model_composition():
+    def reg(x):
+        return tf.reduce_sum(x)
+
+    net_a_input = keras.Input((2,))
+    net_a = layers.Dense(2, kernel_initializer="ones", use_bias=False,
+                         activity_regularizer=reg)(net_a_input)
+    model_a = keras.Model([net_a_input], [net_a])
+    net_b_input = keras.Input((2,))
+    model_b = keras.Model([net_b_input], [model_a(net_b_input)])
+    model_b.compile(optimizer="sgd", loss=None)
+    assert model_b.evaluate(np.ones((1, 2)), verbose=0) == 4.0
+
+
+def test_layer_sharing_at_heterogenous_depth():
+    x_val = np.random.random((10, 5)).astype("float32")
+    x = keras.Input(shape=(5,))
+    a = layers.Dense(5, name="A")
+    b = layers.Dense(5, name="B")
+    m = keras.Model(x, a(b(a(b(x)))))
+    out = m.predict(x_val, verbose=0)
+    m2 = keras.Model.from_config(m.get_config())
+    m2.set_weights(m.get_weights())
+    np.testing.assert_allclose(m2.predict(x_val, verbose=0), out, atol=1e-6)
+
+
+def test_layer_sharing_maintains_node_order():
+    inp = keras.Input(shape=[5], name="main_input")
+    shared_layer = layers.Layer(name="shared")
+    ones_result = shared_layer(tf.ones_like(inp))
+    zeros_result = shared_layer(tf.zeros_like(inp))
+    zeros_result = layers.Layer(name="blank")(zeros_result)
+    m = keras.Model(inputs=[inp], outputs=[zeros_result, ones_result])
+    m2 = keras.Model.from_config(m.get_config())
+    for a, b in zip(m2.predict_on_batch(tf.zeros([1, 5])), m.predict_on_batch(tf.zeros([1, 5]))):
+        np.testing.assert_allclose(_np(a), _np(b))
+
+
+def test_explicit_training_argument_on_nested_model():
+    a = keras.Input(shape=(2,))
+    base_model = keras.Model(a, layers.Dropout(0.5)(a))
+    a = keras.Input(shape=(2,))
+    model = keras.Model(a, base_model(a, training=False))
+    x = np.ones((100, 2), "float32")
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.train_on_batch(x, x) == 0
+    a = keras.Input(shape=(2,))
+    model = keras.Model(a, base_model(a, training=True))
+    assert np.min(model.predict(x, verbose=0)) == 0.0

@@ -587,6 +587,7 @@ class Model(Layer):
 
         def lookup(name, node_idx, tensor_idx):
             return flatten(outputs_of[name][node_idx])[tensor_idx]
+        pending = []      # [layer name, its nodes' configs not yet applied], in config order
         for lconf in config["layers"]:
             name = lconf["name"]
             layer = deserialize_keras_object(lconf, custom_objects=custom_objects)
@@ -595,11 +596,27 @@ class Model(Layer):
                 outputs_of[name] = [layer._inbound_nodes[0].outputs]
                 continue
             outputs_of[name] = []
-            for node in lconf.get("inbound_nodes", []):
-                args = F._decode(node["args"], lookup)
-                kwargs = F._decode(node["kwargs"], lookup)
-                out = layer(*args, **kwargs)
-                outputs_of[name].append(out)
+            pending.append([name, list(lconf.get("inbound_nodes", []))])
+        # A node whose inputs come from a node not made yet (a layer shared at several depths)
+        # waits for a later pass, as tf.keras's from_config does; each layer's nodes keep their
+        # order, so node indices in the config still match.
+        while any(nodes for _, nodes in pending):
+            progress = False
+            for entry in pending:
+                name, nodes = entry
+                while nodes:
+                    try:
+                        args = F._decode(nodes[0]["args"], lookup)
+                        kwargs = F._decode(nodes[0]["kwargs"], lookup)
+                    except (KeyError, IndexError):
+                        break
+                    outputs_of[name].append(created[name](*args, **kwargs))
+                    nodes.pop(0)
+                    progress = True
+            if not progress:
+                raise ValueError(f"Cannot rebuild the model from its config: the inputs of "
+                                 f"layers {[n for n, nodes in pending if nodes]} are never "
+                                 f"produced.")
 
         def refs(x):
             if isinstance(x, list) and len(x) == 3 and isinstance(x[0], str):
