@@ -352,3 +352,29 @@ def test_input_spec_none_entries_skip_checks():
             return inputs[1]
 
     L()(["not a tensor", tf.ones((3,))])
+
+
+def test_only_mixed_policies_make_autocast_variables():
+    class Inner(layers.Layer):
+        def build(self, _):
+            self.v = self.add_weight("v", (), initializer="ones")
+
+        def call(self, x):
+            return x
+
+    seen = {}
+
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__(dtype="mixed_float16")
+            self.inner = Inner(dtype="float32")
+            self.own = self.add_weight("own", (), initializer="ones")
+
+        def call(self, x):
+            self.inner(x)
+            seen["inner_v"] = self.inner.v.dtype      # a plain float32 variable
+            seen["own"] = self.own.dtype              # an autocast variable: compute dtype
+            return x
+
+    Outer()(tf.ones((1,)))
+    assert seen == {"inner_v": tf.float32, "own": tf.float16}

@@ -826,7 +826,8 @@ class Layer:
             variable = Variable(init_val, trainable=trainable, name=name or "Variable",
                                 dtype=dtype, constraint=constraint, shape=shape,
                                 synchronization=synchronization, aggregation=aggregation)
-        if autocast and dtype.is_floating and isinstance(variable, Variable):
+        if autocast and self._mixed and dtype.is_floating and isinstance(variable, Variable):
+            # only a mixed policy makes AutoCastVariables (tf.keras 2's add_weight)
             variable._autocast = True
         if regularizer is not None:
             def _loss(v=variable, r=regularizer):
