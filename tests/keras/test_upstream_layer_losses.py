@@ -426,3 +426,81 @@ def test_add_metric_with_tensor_on_functional_model():
     history = model.fit(np.ones((10, 1), "float32"), np.ones((10, 1), "float32"),
                         batch_size=10, epochs=1, verbose=0)
     assert "metric_1" in history.history
+
+
+def test_add_metric_in_model_call_with_metric_object_of_same_name():
+    class TestModel(keras.Model):
+        def __init__(self):
+            super().__init__(name="test_model")
+            self.dense1 = layers.Dense(2, kernel_initializer="ones")
+            self.mean = keras.metrics.Mean(name="metric_1")
+
+        def call(self, x):
+            self.add_metric(tf.reduce_sum(x), name="metric_2", aggregation="mean")
+            self.add_metric(self.mean(x), name="metric_1")
+            return self.dense1(x)
+
+    model = TestModel()
+    model.compile(loss="mse", optimizer=keras.optimizers.RMSprop(0.01))
+    x = np.ones((10, 1), "float32")
+    y = np.ones((10, 2), "float32")
+    history = model.fit(x, y, epochs=2, batch_size=5, validation_data=(x, y), verbose=0)
+    assert round(history.history["metric_1"][-1]) == 1
+    assert round(history.history["val_metric_1"][-1]) == 1
+    assert round(history.history["metric_2"][-1]) == 5
+    assert round(history.history["val_metric_2"][-1]) == 5
+    eval_results = model.evaluate(x, y, batch_size=5, verbose=0)
+    assert round(eval_results[1]) == 1 and round(eval_results[2]) == 5
+
+
+def test_model_metrics_list_order():
+    class LayerWithAddMetric(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1, kernel_initializer="ones")
+
+        def __call__(self, inputs):
+            outputs = self.dense(inputs)
+            self.add_metric(tf.reduce_sum(outputs), name="metric_1", aggregation="mean")
+            return outputs
+
+    class LayerWithNestedAddMetricLayer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.layer = LayerWithAddMetric()
+
+        def call(self, inputs):
+            outputs = self.layer(inputs)
+            self.add_metric(tf.reduce_sum(outputs), name="metric_2", aggregation="mean")
+            return outputs
+
+    x = keras.Input(shape=(1,))
+    y = LayerWithNestedAddMetricLayer()(x)
+    model = keras.Model(x, y)
+    model.add_metric(tf.reduce_sum(y), name="metric_3", aggregation="mean")
+    mean_result = keras.metrics.Mean()(tf.ones((1,)))
+    with pytest.raises(ValueError, match="Expected a symbolic Tensor for the metric value"):
+        model.add_metric(mean_result, name="metric_4")
+    model.compile("sgd", loss="mse", metrics=[keras.metrics.Accuracy("metric_4")])
+    model.fit(np.ones((10, 1)), np.ones((10, 1)), batch_size=10, verbose=0)
+    assert [m.name for m in model.metrics] == ["loss", "metric_4", "metric_2", "metric_1",
+                                               "metric_3"]
+
+
+def test_model_metrics_list_in_call():
+    class TestModel(keras.Model):
+        def __init__(self):
+            super().__init__(name="test_model")
+            self.dense1 = layers.Dense(2, kernel_initializer="ones")
+
+        def call(self, x):
+            self.add_metric(tf.reduce_sum(x), name="metric_1", aggregation="mean")
+            return self.dense1(x)
+
+    model = TestModel()
+    model.compile(loss="mse", optimizer=keras.optimizers.RMSprop(0.01),
+                  metrics=[keras.metrics.Accuracy("acc")])
+    x = np.ones((10, 1), "float32")
+    y = np.ones((10, 2), "float32")
+    model.fit(x, y, epochs=2, batch_size=5, validation_data=(x, y), verbose=0)
+    assert [m.name for m in model.metrics] == ["loss", "acc", "metric_1"]
