@@ -504,3 +504,93 @@ def test_model_metrics_list_in_call():
     y = np.ones((10, 2), "float32")
     model.fit(x, y, epochs=2, batch_size=5, validation_data=(x, y), verbose=0)
     assert [m.name for m in model.metrics] == ["loss", "acc", "metric_1"]
+
+
+def test_multiple_add_metric_calls_in_model():
+    class TestModel(keras.Model):
+        def __init__(self):
+            super().__init__(name="test_model")
+            self.dense1 = layers.Dense(2, kernel_initializer="ones")
+            self.mean1 = keras.metrics.Mean(name="metric_1")
+            self.mean2 = keras.metrics.Mean(name="metric_2")
+
+        def call(self, x):
+            self.add_metric(self.mean2(x), name="metric_2")
+            self.add_metric(self.mean1(x), name="metric_1")
+            self.add_metric(tf.reduce_sum(x), name="metric_3", aggregation="mean")
+            return self.dense1(x)
+
+    model = TestModel()
+    assert [m.name for m in model.metrics] == ["metric_1", "metric_2"]
+    model.compile(loss="mse", optimizer=keras.optimizers.RMSprop(0.01))
+    x = np.ones((10, 1), "float32")
+    y = np.ones((10, 2), "float32")
+    history = model.fit(x, y, epochs=2, batch_size=5, validation_data=(x, y), verbose=0)
+    assert round(history.history["metric_1"][-1]) == 1
+    assert round(history.history["metric_2"][-1]) == 1
+    assert round(history.history["metric_3"][-1]) == 5
+    np.testing.assert_allclose(model.evaluate(x, y, batch_size=5, verbose=0)[1:4], [1, 1, 5],
+                               atol=0.1)
+
+
+def test_multiple_add_metric_calls_layer_adds_named_mean_last():
+    class TestLayer(layers.Layer):
+        def __init__(self):
+            super().__init__(name="test_layer")
+            self.dense1 = layers.Dense(2, kernel_initializer="ones")
+            self.m1 = keras.metrics.Mean(name="m_1")
+            self.m2 = [keras.metrics.Mean(name="m_2"), keras.metrics.Mean(name="m_3")]
+            self.m3 = {"mean4": keras.metrics.Mean(name="m_4"),
+                       "mean5": keras.metrics.Mean(name="m_5")}
+
+        def call(self, x):
+            self.add_metric(self.m2[0](x))
+            self.add_metric(self.m2[1](x))
+            self.add_metric(self.m1(x))
+            self.add_metric(self.m3["mean4"](x))
+            self.add_metric(self.m3["mean5"](x))
+            self.add_metric(tf.reduce_sum(x), name="m_6", aggregation="mean")
+            return self.dense1(x)
+
+    layer = TestLayer()
+    assert [m.name for m in layer.metrics] == ["m_1", "m_2", "m_3", "m_4", "m_5"]
+    layer(np.ones((10, 10)))
+    assert [m.name for m in layer.metrics] == ["m_1", "m_2", "m_3", "m_4", "m_5", "m_6"]
+
+
+def test_duplicate_metric_objects_with_same_name_fail_in_fit():
+    class TestModel(keras.Model):
+        def __init__(self):
+            super().__init__(name="test_model")
+            self.dense1 = layers.Dense(2, kernel_initializer="ones")
+            self.mean = keras.metrics.Mean(name="metric_1")
+            self.mean2 = keras.metrics.Mean(name="metric_1")
+
+        def call(self, x):
+            self.add_metric(self.mean(x), name="metric_1")
+            return self.dense1(x)
+
+    model = TestModel()
+    model.compile(loss="mse", optimizer=keras.optimizers.RMSprop(0.01))
+    x = np.ones((10, 1), "float32")
+    y = np.ones((10, 2), "float32")
+    with pytest.raises(ValueError, match="Please provide different names for the metrics you "
+                                         "have added. We found 2 metrics with the name: "
+                                         '"metric_1"'):
+        model.fit(x, y, epochs=2, batch_size=5, verbose=0)
+
+
+def test_add_metric_without_name_fails_in_fit():
+    class TestModel(keras.Model):
+        def __init__(self):
+            super().__init__(name="test_model")
+            self.dense1 = layers.Dense(2, kernel_initializer="ones")
+
+        def call(self, x):
+            self.add_metric(tf.reduce_sum(x), aggregation="mean")
+            return self.dense1(x)
+
+    model = TestModel()
+    model.compile(loss="mse", optimizer=keras.optimizers.RMSprop(0.01))
+    with pytest.raises(ValueError, match="Please provide a name for your metric like"):
+        model.fit(np.ones((10, 1)), np.ones((10, 2)), epochs=1, batch_size=5, verbose=0)

@@ -1364,7 +1364,12 @@ class Layer:
         if _kt.is_tracing_quiet():
             return
         if in_call or not getattr(self, "_is_graph_network", False):
-            match = next((m for m in self._metrics if m.name == name), None)
+            matches = [m for m in self._metrics if m.name == name]
+            if len(matches) > 1:
+                raise ValueError(f"Please provide different names for the metrics you have "
+                                 f'added. We found {len(matches)} metrics with the name: '
+                                 f'"{name}"')
+            match = matches[0] if matches else None
             if match is not None:
                 obj = match
             elif metric_obj is not None:
