@@ -1090,3 +1090,21 @@ def test_layer_without_autocast():
 
     layer = IdentityLayerWithoutAutocast(dtype="float64")
     assert layer(tf.constant(1, dtype="float32")).dtype == "float32"
+
+
+def test_layer_can_return_variable():
+    class ComputeSum(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.total = tf.Variable(initial_value=tf.zeros((1, 1)), trainable=False)
+
+        def call(self, inputs):
+            self.total.assign_add(inputs)
+            return self.total
+
+    inputs = keras.Input(shape=(1,))
+    layer = ComputeSum()
+    model = keras.Model(inputs, layer(inputs))
+    np.testing.assert_array_equal(_np(layer.total), [[0.0]])   # building changed no state
+    np.testing.assert_array_equal(model.predict(np.ones((1, 1)), verbose=0), [[1.0]])
+    np.testing.assert_array_equal(_np(layer.total), [[1.0]])
