@@ -9,6 +9,13 @@ names of traced graphs, learning-phase scopes of the v1 backend):
   test_summaries_in_tf_function, test_composite_tensors_input_casting, test_v1_behavior,
   test_apply_name_scope_on_model_declaration, test_conditional_callable_losses (tf.function),
   test_layer_instrumentation (internal counters), BaseRandomLayerTest (tf.random.Generator).
+Known differences, left as they are:
+  test_dynamic_layer_error: lamina builds functional models by running `call` eagerly on small
+    stand-in tensors, so Python control flow on inputs works in a non-dynamic layer (tf.keras
+    raises while tracing its graph);
+  string variables (test_set_weights_accepts_output_of_get_weights, test_add_weight_by_getter):
+    lamina has no string dtype; the same checks run with numeric variables;
+  tf.TensorSpec and tf.nest are not in lamina yet: the tests use a small Spec class and lists.
 """
 import copy
 

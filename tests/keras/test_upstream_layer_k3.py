@@ -144,6 +144,9 @@ def test_build_on_call_with_symbolic_inputs():
     layer = DictLayer(2)
     layer({"x1": keras.Input(batch_shape=(3, 4)), "x2": keras.Input(batch_shape=(3, 4))})
     assert len(layer.weights) == 2
+    layer = DictLayer(2)
+    layer({"x1": keras.Input(batch_shape=(3, 4)), "x2": None})
+    assert len(layer.weights) == 2
 
     class ListLayer(layers.Layer):
         def __init__(self, units):
@@ -158,6 +161,9 @@ def test_build_on_call_with_symbolic_inputs():
 
     layer = ListLayer(2)
     layer([keras.Input(batch_shape=(3, 4)), keras.Input(batch_shape=(3, 4))])
+    assert len(layer.weights) == 2
+    layer = ListLayer(2)
+    layer([keras.Input(batch_shape=(3, 4)), None])
     assert len(layer.weights) == 2
 
 
