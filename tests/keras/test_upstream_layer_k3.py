@@ -604,3 +604,86 @@ def test_call_context_args_registered_in_keras3_style():
     layer = Middle()
     assert int(layer(np.array(0), foo_mode=True)) == 0
     assert int(layer(np.array(0), foo_mode=False)) == 1
+
+
+def test_keras_mask_with_autocast():
+    K = keras.backend
+    seen = {}
+
+    class CustomLayer(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            seen["mask"], seen["dtype"] = mask, x.dtype
+            return x
+
+    x = tf.zeros((1, 2), dtype="float32")
+    mask = tf.constant([True, False])
+    K.set_keras_mask(x, mask)
+    y = CustomLayer(dtype="float16")(x)
+    assert seen["mask"] is not None and seen["dtype"] == "float16"
+    np.testing.assert_array_equal(_np(K.get_keras_mask(y)), [True, False])
+
+
+def test_masking_from_tensors_and_mask_unset_during_call():
+    K = keras.backend
+    seen = []
+
+    class BasicMaskedLayer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            seen.append(mask)
+            return x
+
+    x = tf.ones((4, 4))
+    K.set_keras_mask(x, tf.ones((4,)))
+    BasicMaskedLayer()(x)
+    assert seen[-1] is not None
+
+    x1, x2 = tf.ones((4, 4)), tf.ones((4, 4))
+    K.set_keras_mask(x1, tf.ones((4,)))
+    K.set_keras_mask(x2, tf.ones((4,)))
+    BasicMaskedLayer()([x1, x2])
+    assert isinstance(seen[-1], list) and len(seen[-1]) == 2
+
+    class MaskUnsetDuringCallLayer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            assert mask is not None
+            K.set_keras_mask(x, None)
+            return x
+
+    x = tf.ones((4, 4))
+    mask = tf.ones((4,))
+    K.set_keras_mask(x, mask)
+    y = MaskUnsetDuringCallLayer()(x)
+    np.testing.assert_array_equal(_np(K.get_keras_mask(y)), _np(mask))
+
+
+def test_explicit_mask_kwarg_is_attached_to_output():
+    K = keras.backend
+
+    class PassthroughMaskLayer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            self.used_mask = mask is not None
+            return x * 1.0
+
+    layer = PassthroughMaskLayer()
+    x = tf.ones((4, 4))
+    assert K.get_keras_mask(x) is None
+    explicit_mask = tf.constant([True, True, False, False])
+    y = layer(x, mask=explicit_mask)
+    assert layer.used_mask
+    np.testing.assert_array_equal(_np(K.get_keras_mask(y)), _np(explicit_mask))
