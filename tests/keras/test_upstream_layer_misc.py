@@ -1108,3 +1108,162 @@ def test_explicit_training_argument_on_nested_model():
     a = keras.Input(shape=(2,))
     model = keras.Model(a, base_model(a, training=True))
     assert np.min(model.predict(x, verbose=0)) == 0.0
+
+
+# ---- tf_keras/tests/tracking_test.py ----------------------------------------------------------
+class HasList(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.layer_list = [layers.Dense(3)]
+        self.layer_list.append(layers.Dense(4))
+        self.layer_list.extend([layers.Dense(5), layers.Dense(6, kernel_regularizer=tf.reduce_sum)])
+        self.layer_list += [layers.Dense(7, bias_regularizer=tf.reduce_sum), layers.Dense(8)]
+        self.layer_list += [layers.Dense(9)] + [layers.Dense(10)]
+        self.layer_list.extend(list([layers.Dense(11)]) + [layers.Dense(12)])
+        self.layers_with_updates = [layers.BatchNormalization()]
+
+    def call(self, x):
+        aggregation = 0.0
+        for layer in self.layer_list:
+            x = layer(x)
+            aggregation += tf.reduce_sum(x)
+        (bn,) = self.layers_with_updates
+        return bn(x) / aggregation
+
+
+def test_list_tracking_in_model():
+    model = HasList()
+    output = model(tf.ones([32, 2]))
+    assert output.shape.as_list() == [32, 12]
+    assert len(model.layers) == 11
+    assert len(model.layer_list.layers) == 10
+    assert len(model.layers) == len(model.layer_list.layers + model.layers_with_updates)
+    for index in range(10):
+        assert model.layer_list.layers[index].units == 3 + index
+    assert len(model.losses) == 2
+    v = tf.Variable(1.0)
+    model.var_list = [v]
+    assert any(v is t for t in model.variables)
+    assert any(v is t for t in model.trainable_variables)
+    assert not any(v is t for t in model.non_trainable_variables)
+    assert any(model.layer_list[0].trainable_weights[0] is t for t in model.trainable_weights)
+
+
+def test_sub_model_tracking_through_lists():
+    model = keras.Model()
+    model.v = tf.Variable(1.0)
+    assert any(model.v is w for w in model.trainable_weights)
+    model2 = keras.Model()
+    model2.m = [model]
+    assert any(model.v is w for w in model2.trainable_weights)
+
+
+def test_layer_tracked_through_sequential_in_list():
+    def ffnet(layer_sizes, name):
+        ff = keras.Sequential(name=name)
+        for i, width in enumerate(layer_sizes):
+            ff.add(layers.Dense(width, activation="relu" if i < len(layer_sizes) - 1 else None))
+        return ff
+
+    class MyModel2(keras.Model):
+        def __init__(self, num_tokens, module_layers, name="my_model_2"):
+            super().__init__(name=name)
+            self._num_tokens = num_tokens
+            self._ffnet = [ffnet(module_layers + (num_tokens,), "ff")]
+
+        def call(self, input_, module_index=None):
+            return self._ffnet[0](input_)
+
+    m2 = MyModel2(5, (50, 30))
+    m2(tf.zeros([1, 5], dtype=tf.float32))
+    assert len(m2.trainable_variables) == 6
+
+
+def test_model_containers_compare_equal():
+    class HasEqualContainers(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.l1 = []
+            self.l2 = []
+
+    model = HasEqualContainers()
+    first_layer = HasEqualContainers()
+    model.l1.append(first_layer)
+    second_layer = HasEqualContainers()
+    model.l2.append(second_layer)
+    assert model.layers == [first_layer, second_layer]
+
+
+def test_dict_tracking_in_model():
+    class HasMapping(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.layer_dict = dict(output=layers.Dense(7))
+            self.layer_dict["norm"] = []
+            self.layer_dict["dense"] = []
+            self.layer_dict["dense"].extend(
+                [layers.Dense(5), layers.Dense(6, kernel_regularizer=tf.reduce_sum)])
+            self.layer_dict["norm"].append(layers.BatchNormalization())
+            self.layer_dict["norm"].append(layers.BatchNormalization())
+
+        def call(self, x):
+            aggregation = 0.0
+            for norm, dense in zip(self.layer_dict["norm"], self.layer_dict["dense"]):
+                x = norm(dense(x))
+                aggregation += tf.reduce_sum(x)
+            return self.layer_dict["output"](x) / aggregation
+
+    model = HasMapping()
+    output = model(tf.ones([32, 2]))
+    assert output.shape.as_list() == [32, 7]
+    assert len(model.layers) == 5
+    assert len(model.layers) == len(model.layer_dict.layers)
+
+
+def test_tuple_tracking_in_model():
+    class HasTuple(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.layer_list = (layers.Dense(3), layers.Dense(4),
+                               layers.Dense(5, kernel_regularizer=tf.reduce_sum))
+            self.layers_with_updates = (layers.BatchNormalization(),)
+
+        def call(self, x):
+            aggregation = 0.0
+            for layer in self.layer_list:
+                x = layer(x)
+                aggregation += tf.reduce_sum(x)
+            (bn,) = self.layers_with_updates
+            return bn(x) / aggregation
+
+    model = HasTuple()
+    output = model(tf.ones([32, 2]))
+    assert output.shape.as_list() == [32, 5]
+    assert len(model.layers) == 4
+    assert len(model.layer_list.layers) == 3
+    assert len(model.layers) == len(tuple(model.layer_list.layers) + model.layers_with_updates)
+    assert [l.units for l in model.layer_list.layers] == [3, 4, 5]
+    assert len(model.losses) == 1
+    assert isinstance(model.layer_list, tuple) and model.layer_list == tuple(model.layer_list)
+
+
+def test_dict_iteration_and_update():
+    model = keras.Model()
+    model.d = {1: 3}
+    model.d[1] = 3
+    assert list(model.d) == [1]
+    new_dict = {}
+    new_dict.update(model.d)
+    assert new_dict == {1: 3}
+
+
+def test_container_weights_views():
+    layer = layers.Layer()
+    dense = layers.Dense(1)
+    dense.build((None, 2))
+    v = tf.Variable(1.0)
+    nv = tf.Variable(2.0, trainable=False)
+    layer.items = [dense, v, {"n": nv}]
+    assert layer.items.trainable_weights == [dense.kernel, dense.bias, v]
+    assert layer.items.non_trainable_weights == [nv]
+    assert layer.items.layers == [dense]

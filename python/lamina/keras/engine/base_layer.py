@@ -109,7 +109,85 @@ def _serializable(v):
 
 
 # ---- tracked containers ----------------------------------------------------------------------------
-class _TrackedList(list):
+class _ContainerViews:
+    """What tf.keras's ListWrapper / DictWrapper expose about their contents: the layers in
+    them (through nested containers) and the weights of those layers and of the variables
+    held directly."""
+
+    def _items(self):
+        return list(self.values()) if isinstance(self, dict) else list(self)
+
+    @property
+    def layers(self):
+        out = []
+        for v in self._items():
+            if isinstance(v, Layer):
+                if not _is_metric(v):
+                    out.append(v)
+            elif isinstance(v, (list, tuple, dict)):
+                out.extend(_ContainerViews.layers.fget(_as_view(v)))
+        return out
+
+    def _gather(self, attr, trainable):
+        from_layers, direct = [], []
+        for v in self._items():
+            if isinstance(v, Variable):
+                if trainable is None or v.trainable == trainable:
+                    direct.append(v)
+            elif isinstance(v, (Layer, Module)) and not _is_metric(v):
+                from_layers.extend(getattr(v, attr))
+            elif isinstance(v, (list, tuple, dict)):
+                from_layers.extend(_as_view(v)._gather(attr, trainable))
+        return Layer._dedup(from_layers + direct)
+
+    @property
+    def trainable_weights(self):
+        return self._gather("trainable_weights", True)
+
+    @property
+    def non_trainable_weights(self):
+        return self._gather("non_trainable_weights", False)
+
+    @property
+    def weights(self):
+        return Layer._dedup(self.trainable_weights + self.non_trainable_weights)
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+
+def _as_view(v):
+    """A container as a _ContainerViews (plain ones are viewed through a wrapper copy)."""
+    if isinstance(v, _ContainerViews):
+        return v
+    if isinstance(v, dict):
+        return _DictView(v)
+    return _ListView(v)
+
+
+class _ListView(list, _ContainerViews):
+    pass
+
+
+class _DictView(dict, _ContainerViews):
+    pass
+
+
+class _TrackedTuple(tuple, _ContainerViews):
+    """A tuple attribute of a layer (immutable: nothing to notify), with the container views."""
+
+    def __reduce_ex__(self, protocol):
+        return (tuple, (tuple(self),))
+
+    def __deepcopy__(self, memo):
+        import copy
+        new = _TrackedTuple(copy.deepcopy(v, memo) for v in self)
+        memo[id(self)] = new
+        return new
+
+
+class _TrackedList(list, _ContainerViews):
     """A list attribute of a layer: layers and variables appended later are tracked too."""
 
     def __init__(self, owner, items):
@@ -156,7 +234,7 @@ class _TrackedList(list):
         return new
 
 
-class _TrackedDict(dict):
+class _TrackedDict(dict, _ContainerViews):
     def __init__(self, owner, items):
         super().__init__(items)
         self._owner = weakref.ref(owner)
@@ -217,8 +295,12 @@ def _flat_values(v):
 
 
 def _wrap_container(owner, v):
-    if isinstance(v, _TrackedList) or isinstance(v, _TrackedDict):
+    if isinstance(v, (_TrackedList, _TrackedDict, _TrackedTuple)):
         return v
+    if type(v) is tuple and any(isinstance(x, (Layer, Variable, Module))
+                                for x in _flat_values(v)):
+        # (tuples of plain values, such as shapes, stay plain tuples)
+        return _TrackedTuple(_wrap_container(owner, x) for x in v)
     if type(v) is list:
         return _TrackedList(owner, [_wrap_container(owner, x) for x in v])
     if type(v) is dict:
