@@ -1267,3 +1267,40 @@ def test_container_weights_views():
     assert layer.items.trainable_weights == [dense.kernel, dense.bias, v]
     assert layer.items.non_trainable_weights == [nv]
     assert layer.items.layers == [dense]
+
+
+# ---- base_layer_test.py: SymbolicSupportTest (eager parts) -------------------------------------
+def test_using_symbolic_tensors_with_ops():
+    x = keras.Input((3,))
+    assert tf.square(x).shape.as_list() == [None, 3]
+    x1, x2 = keras.Input((3,)), keras.Input((3,))
+    assert tf.concat([x1, x2], axis=1).shape.as_list() == [None, 6]
+    # the unknown batch dims must equal 3 here: building still works
+    x1, x2 = keras.Input((3,)), keras.Input((3,))
+    y = tf.matmul(x1, x2)
+    model = keras.Model([x1, x2], y)
+    a = np.random.random((3, 3)).astype("float32")
+    np.testing.assert_allclose(_np(model([a, a])), a @ a, rtol=1e-5)
+
+
+@pytest.mark.parametrize("other", ["tensor", "numpy"])
+def test_mixing_symbolic_tensors_with_eager_tensors_and_numpy(other):
+    x1 = keras.Input((3,))
+    x2 = tf.ones((3, 3)) if other == "tensor" else np.ones((3, 3), dtype="float32")
+    model = keras.Model(x1, tf.matmul(x1, x2))
+    x_val = np.random.random((3, 3)).astype("float32")
+    np.testing.assert_allclose(_np(model(x_val)), x_val @ np.ones((3, 3)), atol=1e-5)
+
+
+def test_reraising_exception_keeps_the_origin():
+    class TypeErrorLayer(layers.Layer):
+        def call(self, inputs):
+            def easily_identifiable_name():
+                raise TypeError("Non-matching TypeError message.")
+
+            easily_identifiable_name()
+
+    with pytest.raises(TypeError, match="Non-matching TypeError message.") as info:
+        TypeErrorLayer()(keras.Input((3,)))
+    assert "easily_identifiable_name" in "".join(
+        str(entry.name) for entry in info.traceback)

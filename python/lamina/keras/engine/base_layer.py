@@ -1305,9 +1305,29 @@ class Layer:
         except Exception:
             # call cannot run on stand-ins; a layer that states its output shape still works
             if type(self).compute_output_shape is Layer.compute_output_shape:
-                raise
+                out = self._infer_with_known_fill(inputs, args, kwargs, training)
+                if out is None:
+                    raise
+                return out
             return self._specs_from_output_shape(inputs)
         return _kt.spec_of(a, b)
+
+    def _infer_with_known_fill(self, inputs, args, kwargs, training):
+        """Unknown dims that must match a known one (tf.matmul of two (None, 3) inputs): fill
+        them with a known dim size; output dims of that size are then reported unknown."""
+        sizes = sorted({d for t in flatten((inputs, args, kwargs)) if is_symbolic(t)
+                        and t.shape.rank is not None for d in t.shape.as_list()
+                        if d is not None and d > 1})
+        for d in sizes:
+            try:
+                a = self._run_standin(inputs, args, kwargs, training, d, False)
+            except Exception:
+                continue
+            return map_structure(
+                lambda t: KerasTensor([None if x == d else x for x in t.shape.as_list()],
+                                      t.dtype) if is_symbolic(t) and t.shape.rank is not None
+                else t, _kt.spec_of(a, a))
+        return None
 
     def _specs_from_output_shape(self, inputs):
         shapes = map_structure(lambda t: TensorShape(t.shape) if hasattr(t, "shape") else t,
