@@ -594,3 +594,44 @@ def test_add_metric_without_name_fails_in_fit():
     model.compile(loss="mse", optimizer=keras.optimizers.RMSprop(0.01))
     with pytest.raises(ValueError, match="Please provide a name for your metric like"):
         model.fit(np.ones((10, 1)), np.ones((10, 2)), epochs=1, batch_size=5, verbose=0)
+
+
+def test_add_metric_correctness():
+    inputs = keras.Input(shape=(1,))
+    targets = keras.Input(shape=(1,))
+
+    class BiasWithMetric(layers.Layer):
+        def build(self, input_shape):
+            self.bias = self.add_weight("bias", (1,), initializer="zeros")
+            self.mae = keras.metrics.MeanAbsoluteError(name="mae_1")
+
+        def call(self, inputs):
+            inputs, targets = inputs
+            outputs = inputs + self.bias
+            self.add_metric(self.mae(targets, outputs), name="mae_1")
+            return outputs
+
+    outputs = BiasWithMetric()([inputs, targets])
+    model = keras.Model([inputs, targets], outputs)
+    model.add_metric(keras.losses.mean_absolute_error(targets, outputs), name="mae_2",
+                     aggregation="mean")
+    model.compile(loss="mae", optimizer=keras.optimizers.SGD(0.1),
+                  metrics=[keras.metrics.MeanAbsoluteError(name="mae_3")])
+    x = np.array([[0.0], [1.0], [2.0]], "float32")
+    y = np.array([[0.5], [2.0], [3.5]], "float32")
+    history = model.fit([x, y], y, batch_size=3, epochs=5, verbose=0)
+    for key in ["loss", "mae_1", "mae_2", "mae_3"]:
+        np.testing.assert_allclose(history.history[key], [1.0, 0.9, 0.8, 0.7, 0.6], atol=1e-3)
+
+
+def test_add_entropy_loss_on_functional_model():
+    inputs = keras.Input(shape=(1,))
+    targets = keras.Input(shape=(1,))
+    outputs = Bias()(inputs)
+    model = keras.Model([inputs, targets], outputs)
+    model.add_loss(keras.losses.binary_crossentropy(targets, outputs))
+    assert len(model.losses) == 1
+    model.compile("sgd")
+    history = model.fit([np.ones((4, 1), "float32") * 0.5, np.ones((4, 1), "float32")],
+                        batch_size=2, epochs=1, verbose=0)
+    assert history.history["loss"][0] > 0
