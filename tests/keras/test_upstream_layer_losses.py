@@ -635,3 +635,28 @@ def test_add_entropy_loss_on_functional_model():
     history = model.fit([np.ones((4, 1), "float32") * 0.5, np.ones((4, 1), "float32")],
                         batch_size=2, epochs=1, verbose=0)
     assert history.history["loss"][0] > 0
+
+
+def test_add_metric_order_in_history():
+    class MyLayer(layers.Layer):
+        def call(self, inputs, training=None, mask=None):
+            self.add_metric(tf.ones([32]) * 2.0, name="two", aggregation="mean")
+            return inputs
+
+    class MyModel(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self._sampler = MyLayer(name="sampler")
+
+        def call(self, inputs, training=None, mask=None):
+            z = self._sampler(inputs)
+            self.add_metric(tf.ones([32]) * 1.0, name="one", aggregation="mean")
+            self.add_metric(tf.ones([32]) * 3.0, name="three", aggregation="mean")
+            return z
+
+    xdata = np.random.uniform(size=[32, 16]).astype(np.float32)
+    model = MyModel()
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(xdata, xdata, batch_size=32, epochs=3, verbose=0)
+    assert history.history == {"loss": [0.0, 0.0, 0.0], "three": [3.0, 3.0, 3.0],
+                               "two": [2.0, 2.0, 2.0], "one": [1.0, 1.0, 1.0]}
