@@ -207,6 +207,13 @@ class Variable:
 
     @property
     def dtype(self):
+        """The dtype a read gives: inside a mixed-precision layer call, an autocasting
+        (floating, Keras-created) variable reports the compute dtype, as tf.keras's
+        AutoCastVariable does; `true_dtype` is always the stored dtype."""
+        if self._autocast:
+            dt = getattr(_state, "autocast", None)
+            if dt is not None:
+                return dt
         return self._dtype
 
     @property
@@ -310,7 +317,10 @@ class Variable:
             except (TypeError, ValueError) as e:
                 raise TypeError(f"{what}: cannot convert {value!r} to the dtype "
                                 f"{self._dtype.name} of variable {self.name!r}: {e}") from None
-        if self._shape.rank is not None and not self._shape.is_compatible_with(t.shape):
+        if self._shape.rank is not None and not self._shape.is_compatible_with(t.shape) \
+                and not getattr(_state, "tracing", False):
+            # (while tracing, values stand in for unknown dims: a (None, 1) batch may update a
+            # (1, 1) variable, as a tf.keras graph allows; tracing changes no state anyway)
             raise ValueError(f"{what}: cannot assign a value of shape {tuple(t.shape)} to "
                              f"variable {self.name!r} of shape {tuple(self._shape)}: shape "
                              f"mismatch")
@@ -326,10 +336,14 @@ class Variable:
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         d = self._coerce(delta, "assign_add")
+        if getattr(_state, "tracing", False):
+            return self if read_value else None
         return self._set(_core.add(self._value, d), read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         d = self._coerce(delta, "assign_sub")
+        if getattr(_state, "tracing", False):
+            return self if read_value else None
         return self._set(_core.subtract(self._value, d), read_value)
 
     # -- Python protocol ------------------------------------------------------------------------

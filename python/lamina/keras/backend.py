@@ -53,8 +53,11 @@ def reset_uids():
 
 def clear_session():
     """Forget the names handed out so far (the next Dense is 'dense' again); as in tf.keras 2
-    the global dtype policy stays."""
+    the global dtype policy stays, and a learning phase set with set_learning_phase is
+    forgotten."""
+    global _learning_phase
     reset_uids()
+    _learning_phase = None
 
 
 def to_snake_case(name):
@@ -88,6 +91,25 @@ def set_learning_phase(value):
     if value not in (0, 1):
         raise ValueError("Expected learning phase to be 0 or 1.")
     _learning_phase = value
+
+
+class learning_phase_scope:
+    """Set the global learning phase (0 or 1) inside the block (tf.keras 2); the previous
+    value, set or not, comes back on exit."""
+
+    def __init__(self, value):
+        if value not in (0, 1):
+            raise ValueError("Expected learning phase to be 0 or 1.")
+        self.value = value
+
+    def __enter__(self):
+        global _learning_phase
+        self.prev = _learning_phase
+        _learning_phase = self.value
+
+    def __exit__(self, *exc):
+        global _learning_phase
+        _learning_phase = self.prev
 
 
 def is_keras_tensor(x):
@@ -184,8 +206,8 @@ def concatenate(tensors, axis=-1):
 def in_train_phase(x, alt, training=None):
     if training is None:
         training = learning_phase()
-    x, alt = (x() if callable(x) else x), (alt() if callable(alt) else alt)
-    return x if training else alt
+    chosen = x if training else alt     # only the chosen branch is evaluated
+    return chosen() if callable(chosen) else chosen
 
 
 def in_test_phase(x, alt, training=None):

@@ -129,6 +129,28 @@ class BinaryCrossentropy(_Wrapper):
         super().__init__(reduction, name, from_logits=from_logits)
 
 
+def _traceable(fn):
+    """fn, which on symbolic (KerasTensor) arguments adds an op node to the functional graph
+    being built, as tf.keras's loss functions (made of tf ops) do: model.add_loss(
+    losses.binary_crossentropy(targets, outputs))."""
+    import functools
+    from lamina.keras.engine.keras_tensor import any_symbolic, symbolic_op
+    path = "keras.losses." + fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if any_symbolic(args) or (kwargs and any_symbolic(kwargs)):
+            return symbolic_op(fn, path, args, kwargs)
+        return fn(*args, **kwargs)
+    return wrapper
+
+
+mean_squared_error = _traceable(mean_squared_error)
+mean_absolute_error = _traceable(mean_absolute_error)
+categorical_crossentropy = _traceable(categorical_crossentropy)
+sparse_categorical_crossentropy = _traceable(sparse_categorical_crossentropy)
+binary_crossentropy = _traceable(binary_crossentropy)
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 

@@ -175,6 +175,30 @@ class CategoricalAccuracy(MeanMetricWrapper):
         super().__init__(_acc_categorical, name, dtype=dtype)
 
 
+def _mse(y_true, y_pred):
+    from lamina.keras.losses import mean_squared_error
+    return mean_squared_error(y_true, y_pred)
+
+
+def _mae(y_true, y_pred):
+    from lamina.keras.losses import mean_absolute_error
+    return mean_absolute_error(y_true, y_pred)
+
+
+class MeanSquaredError(MeanMetricWrapper):
+    """The mean of mean_squared_error(y_true, y_pred) (tf.keras.metrics.MeanSquaredError)."""
+
+    def __init__(self, name="mean_squared_error", dtype=None):
+        super().__init__(_mse, name, dtype=dtype)
+
+
+class MeanAbsoluteError(MeanMetricWrapper):
+    """The mean of mean_absolute_error(y_true, y_pred) (tf.keras.metrics.MeanAbsoluteError)."""
+
+    def __init__(self, name="mean_absolute_error", dtype=None):
+        super().__init__(_mae, name, dtype=dtype)
+
+
 def resolve_compiled(identifier, loss=None):
     """A compile() metric argument as a Metric object."""
     from lamina.keras import losses as losses_mod

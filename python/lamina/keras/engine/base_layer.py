@@ -51,7 +51,7 @@ class _CallSpec:
     __slots__ = ("arg_names", "param_names", "expects_training", "expects_mask", "varkw", "varargs",
                  "default_training", "training_pos", "mask_pos", "first_arg")
 
-    def __init__(self, fn):
+    def __init__(self, fn, kwargs_take_context=True):
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())[1:]   # drop self
         self.arg_names = [p.name for p in params
@@ -60,8 +60,11 @@ class _CallSpec:
         self.param_names = names
         self.varkw = any(p.kind == p.VAR_KEYWORD for p in params)
         self.varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
-        self.expects_training = "training" in names
-        self.expects_mask = "mask" in names
+        # a call taking **kwargs is given `training` (and an implicit `mask`) there, as in
+        # tf.keras 2 (whose CallFunctionSpec counts **kwargs as expecting them)
+        ctx_kw = self.varkw and kwargs_take_context
+        self.expects_training = "training" in names or ctx_kw
+        self.expects_mask = "mask" in names or ctx_kw
         self.training_pos = self.arg_names.index("training") if "training" in self.arg_names else None
         self.mask_pos = self.arg_names.index("mask") if "mask" in self.arg_names else None
         d = sig.parameters.get("training")
@@ -72,10 +75,11 @@ class _CallSpec:
 _CALL_SPECS = {}
 
 
-def _call_spec(fn):
-    spec = _CALL_SPECS.get(fn)
+def _call_spec(fn, kwargs_take_context=True):
+    key = (fn, kwargs_take_context)
+    spec = _CALL_SPECS.get(key)
     if spec is None:
-        spec = _CALL_SPECS[fn] = _CallSpec(fn)
+        spec = _CALL_SPECS[key] = _CallSpec(fn, kwargs_take_context)
     return spec
 
 
@@ -105,7 +109,85 @@ def _serializable(v):
 
 
 # ---- tracked containers ----------------------------------------------------------------------------
-class _TrackedList(list):
+class _ContainerViews:
+    """What tf.keras's ListWrapper / DictWrapper expose about their contents: the layers in
+    them (through nested containers) and the weights of those layers and of the variables
+    held directly."""
+
+    def _items(self):
+        return list(self.values()) if isinstance(self, dict) else list(self)
+
+    @property
+    def layers(self):
+        out = []
+        for v in self._items():
+            if isinstance(v, Layer):
+                if not _is_metric(v):
+                    out.append(v)
+            elif isinstance(v, (list, tuple, dict)):
+                out.extend(_ContainerViews.layers.fget(_as_view(v)))
+        return out
+
+    def _gather(self, attr, trainable):
+        from_layers, direct = [], []
+        for v in self._items():
+            if isinstance(v, Variable):
+                if trainable is None or v.trainable == trainable:
+                    direct.append(v)
+            elif isinstance(v, (Layer, Module)) and not _is_metric(v):
+                from_layers.extend(getattr(v, attr))
+            elif isinstance(v, (list, tuple, dict)):
+                from_layers.extend(_as_view(v)._gather(attr, trainable))
+        return Layer._dedup(from_layers + direct)
+
+    @property
+    def trainable_weights(self):
+        return self._gather("trainable_weights", True)
+
+    @property
+    def non_trainable_weights(self):
+        return self._gather("non_trainable_weights", False)
+
+    @property
+    def weights(self):
+        return Layer._dedup(self.trainable_weights + self.non_trainable_weights)
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+
+def _as_view(v):
+    """A container as a _ContainerViews (plain ones are viewed through a wrapper copy)."""
+    if isinstance(v, _ContainerViews):
+        return v
+    if isinstance(v, dict):
+        return _DictView(v)
+    return _ListView(v)
+
+
+class _ListView(list, _ContainerViews):
+    pass
+
+
+class _DictView(dict, _ContainerViews):
+    pass
+
+
+class _TrackedTuple(tuple, _ContainerViews):
+    """A tuple attribute of a layer (immutable: nothing to notify), with the container views."""
+
+    def __reduce_ex__(self, protocol):
+        return (tuple, (tuple(self),))
+
+    def __deepcopy__(self, memo):
+        import copy
+        new = _TrackedTuple(copy.deepcopy(v, memo) for v in self)
+        memo[id(self)] = new
+        return new
+
+
+class _TrackedList(list, _ContainerViews):
     """A list attribute of a layer: layers and variables appended later are tracked too."""
 
     def __init__(self, owner, items):
@@ -152,7 +234,7 @@ class _TrackedList(list):
         return new
 
 
-class _TrackedDict(dict):
+class _TrackedDict(dict, _ContainerViews):
     def __init__(self, owner, items):
         super().__init__(items)
         self._owner = weakref.ref(owner)
@@ -213,13 +295,30 @@ def _flat_values(v):
 
 
 def _wrap_container(owner, v):
-    if isinstance(v, _TrackedList) or isinstance(v, _TrackedDict):
+    if isinstance(v, (_TrackedList, _TrackedDict, _TrackedTuple)):
         return v
+    if type(v) is tuple and any(isinstance(x, (Layer, Variable, Module))
+                                for x in _flat_values(v)):
+        # (tuples of plain values, such as shapes, stay plain tuples)
+        return _TrackedTuple(_wrap_container(owner, x) for x in v)
     if type(v) is list:
         return _TrackedList(owner, [_wrap_container(owner, x) for x in v])
     if type(v) is dict:
         return _TrackedDict(owner, {k: _wrap_container(owner, x) for k, x in v.items()})
     return v
+
+
+def _init_tracking(layer):
+    """The containers of tracked state, created once: by Layer.__init__, or earlier by the
+    first assignment of state in a subclass's __init__ that runs before it."""
+    d = layer.__dict__
+    if "_self_tracked" not in d:
+        s = object.__setattr__
+        s(layer, "_trainable_weights", [])
+        s(layer, "_non_trainable_weights", [])
+        s(layer, "_self_tracked", [])        # sublayers and tracked containers, in order
+        s(layer, "_ref_counts", {})          # id(value) -> attribute references
+        s(layer, "_metrics", [])
 
 
 class Layer:
@@ -236,6 +335,7 @@ class Layer:
     # wrong size itself; the spec check then runs to give the layer's own error).
     _fast_spec_axes_checked_by_call = False
     _convert_input_types = True
+    _kwargs_take_context = True   # False: **kwargs of call get no training / mask
 
     def __new__(cls, *args, **kwargs):
         obj = super().__new__(cls)
@@ -270,14 +370,10 @@ class Layer:
         s(self, "_input_spec", None)
         s(self, "_build_input_shape", None)
         s(self, "_supports_masking", type(self).compute_mask is not Layer.compute_mask)
-        s(self, "_trainable_weights", [])
-        s(self, "_non_trainable_weights", [])
-        s(self, "_self_tracked", [])        # sublayers and tracked containers, in order
-        s(self, "_ref_counts", {})          # id(value) -> attribute references
+        _init_tracking(self)   # (state may have been assigned before Layer.__init__)
         s(self, "_losses", [])              # symbolic losses (and losses added in build)
         s(self, "_eager_losses", [])
         s(self, "_callable_losses", [])
-        s(self, "_metrics", [])
         s(self, "_inbound_nodes", [])
         s(self, "_outbound_nodes", [])
         s(self, "_fast_dtype", None)
@@ -298,12 +394,12 @@ class Layer:
                 shape = (shape,) if isinstance(shape, int) else tuple(shape)
                 batch_input_shape = (kwargs.get("batch_size"),) + shape
             s(self, "_batch_input_shape", batch_input_shape)
-        spec = _call_spec(type(self).call)
+        spec = _call_spec(type(self).call, type(self)._kwargs_take_context)
         s(self, "_call_spec", spec)
 
     # ---- names and dtypes -----------------------------------------------------------------------
     def _init_set_name(self, name, zero_based=True):
-        if not name:
+        if name is None:
             name = backend.unique_object_name(backend.to_snake_case(type(self).__name__),
                                               zero_based=zero_based)
         elif not isinstance(name, str):
@@ -357,6 +453,19 @@ class Layer:
     @property
     def _compute_dtype(self):
         return self._dtype_policy.compute_dtype
+
+    @property
+    def _dtype(self):
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def _expects_training_arg(self):
+        """Whether call takes `training` (by name, or through **kwargs), as in tf.keras 2."""
+        return self._call_spec.expects_training
+
+    @property
+    def _expects_mask_arg(self):
+        return self._call_spec.expects_mask
 
     # ---- simple properties ------------------------------------------------------------------------
     @property
@@ -424,70 +533,100 @@ class Layer:
     def outbound_nodes(self):
         return self._outbound_nodes
 
-    def _get_node_attribute(self, attr, what):
-        if not self._inbound_nodes:
-            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return.")
-        if len(self._inbound_nodes) > 1:
-            raise AttributeError(f"Layer {self.name} has multiple inbound nodes, hence the "
-                                 f"notion of \"layer {what}\" is ill-defined. Use "
-                                 f"`get_{what}_at(node_index)` instead.")
-        return attr(self._inbound_nodes[0])
+    def _node_at(self, node_index, what):
+        """The inbound node `node_index` (tf.keras's _get_node_attribute_at_index errors)."""
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise RuntimeError(f"The layer {self.name} has never been called and thus has no "
+                               f"defined {what}.")
+        if not len(nodes) > node_index:
+            raise ValueError(f"Asked to get {what} at node {node_index}, but the layer has only "
+                             f"{len(nodes)} inbound nodes.")
+        return nodes[node_index]
 
     @property
     def input(self):
-        def f(node):
-            ins = node.keras_inputs
-            return ins[0] if len(ins) == 1 else ins
-        return self._get_node_attribute(f, "input")
+        """The input of the layer's first call on symbolic tensors (tf.keras 2 reads node 0
+        even when the layer was called several times)."""
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} is not connected, no input to return.")
+        return self.get_input_at(0)
 
     @property
     def output(self):
-        return self._get_node_attribute(lambda n: n.outputs, "output")
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name} has no inbound nodes.")
+        return self.get_output_at(0)
 
     @property
     def input_shape(self):
         if not self._inbound_nodes:
             raise AttributeError(f'The layer "{self.name}" has never been called and thus has '
-                                 f'no defined input shape.')
+                                 f'no defined input shape. Note that the `input_shape` property '
+                                 f'is only available for Functional and Sequential models.')
         shapes = {str(n.input_shapes) for n in self._inbound_nodes}
         if len(shapes) == 1:
             return self._inbound_nodes[0].input_shapes
         raise AttributeError(f'The layer "{self.name}" has multiple inbound nodes, with '
                              f'different input shapes. Hence the notion of "input shape" is '
-                             f'ill-defined for the layer.')
+                             f'ill-defined for the layer. Use `get_input_shape_at(node_index)` '
+                             f'instead.')
 
     @property
     def output_shape(self):
         if not self._inbound_nodes:
-            raise AttributeError(f"The layer {self.name} has never been called and thus has "
-                                 f"no defined output shape.")
+            raise AttributeError(f'The layer "{self.name}" has never been called and thus has '
+                                 f'no defined output shape.')
         shapes = {str(n.output_shapes) for n in self._inbound_nodes}
         if len(shapes) == 1:
             return self._inbound_nodes[0].output_shapes
         raise AttributeError(f'The layer "{self.name}" has multiple inbound nodes, with '
-                             f'different output shapes.')
+                             f'different output shapes. Hence the notion of "output shape" is '
+                             f'ill-defined for the layer. Use `get_output_shape_at(node_index)` '
+                             f'instead.')
 
     def get_input_at(self, node_index):
-        ins = self._inbound_nodes[node_index].keras_inputs
+        ins = self._node_at(node_index, "input").keras_inputs
         return ins[0] if len(ins) == 1 else ins
 
     def get_output_at(self, node_index):
-        return self._inbound_nodes[node_index].outputs
+        return self._node_at(node_index, "output").outputs
 
     def get_input_shape_at(self, node_index):
-        return self._inbound_nodes[node_index].input_shapes
+        return self._node_at(node_index, "input shape").input_shapes
 
     def get_output_shape_at(self, node_index):
-        return self._inbound_nodes[node_index].output_shapes
+        return self._node_at(node_index, "output shape").output_shapes
 
     @property
     def input_mask(self):
-        inputs = self.input
-        return map_structure(lambda t: getattr(t, "_keras_mask", None), inputs)
+        return _masks_of(self.input)
 
     @property
     def output_mask(self):
-        return map_structure(lambda t: getattr(t, "_keras_mask", None), self.output)
+        return _masks_of(self.output)
+
+    def get_input_mask_at(self, node_index):
+        return _masks_of(self.get_input_at(node_index))
+
+    def get_output_mask_at(self, node_index):
+        return _masks_of(self.get_output_at(node_index))
+
+    # ---- the Keras-v3 saving hooks of tf.keras 2 (a store is a dict of arrays) -------------------
+    def save_own_variables(self, store):
+        """Put this layer's own variables (not its sublayers') in `store` as '0', '1', ..."""
+        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
+            store[f"{i}"] = v.numpy()
+
+    def load_own_variables(self, store):
+        """Assign this layer's own variables from a store written by save_own_variables."""
+        all_vars = self._trainable_weights + self._non_trainable_weights
+        if len(store.keys()) != len(all_vars):
+            raise ValueError(f"Layer '{self.name}' expected {len(all_vars)} variables, but "
+                             f"received {len(store.keys())} variables during loading. "
+                             f"Expected: {[v.name for v in all_vars]}")
+        for i, v in enumerate(all_vars):
+            v.assign(_core.constant(np.array(store[f"{i}"], order="C"), dtype=v.dtype))
 
     def apply(self, inputs, *args, **kwargs):
         """Deprecated alias of __call__ (tf.keras 1)."""
@@ -501,17 +640,22 @@ class Layer:
 
     # ---- attribute tracking -----------------------------------------------------------------------
     def __setattr__(self, name, value):
-        if hasattr(type(self), name):
+        if hasattr(type(self), name) and name != "_layers":
             # class attributes and @property setters are not tracked (as tf.keras)
-            object.__setattr__(self, name, value)
+            try:
+                object.__setattr__(self, name, value)
+            except AttributeError:
+                raise AttributeError(
+                    f'Can\'t set the attribute "{name}", likely because it conflicts with an '
+                    f'existing read-only @property of the object. Please choose a different '
+                    f'name.') from None
             return
         d = self.__dict__
         if isinstance(value, _TRACKED_TYPES) or _is_metric(value):
             if "_self_tracked" not in d:
-                raise RuntimeError(f"It looks like you are subclassing `Layer` and forgot to "
-                                   f"call `super().__init__()`. You must call `super()."
-                                   f"__init__()` first in the constructor (setting {name!r} "
-                                   f"on {type(self).__name__}).")
+                # state assigned before Layer.__init__ is tracked (as tf.keras 2 does); a
+                # layer that never calls Layer.__init__ fails when it is called
+                _init_tracking(self)
             position = None
             old = d.get(name)
             if isinstance(value, Variable) and isinstance(old, Variable):
@@ -608,9 +752,7 @@ class Layer:
             if isinstance(m, Layer):
                 yield m
 
-    @property
-    def _layers(self):
-        return list(self._flatten_layers(include_self=False, recursive=False))
+    _layers = None   # replaced below by _DirectSublayers (a subclass may assign its own)
 
     @property
     def metrics_variables(self):
@@ -624,7 +766,11 @@ class Layer:
         return self._self_tracked
 
     def add_update(self, updates, inputs=None):
-        """tf.keras 1 compatibility: eager updates have already run; callables are run now."""
+        """tf.keras 1 compatibility: eager updates have already run; callables are run now,
+        unless the layer is frozen (trainable=False) or a functional model is being built,
+        as in tf.keras 2."""
+        if not self.trainable or _kt.is_tracing():
+            return
         for u in flatten(updates):
             if callable(u) and not isinstance(u, (Tensor, Variable)):
                 u()
@@ -707,11 +853,16 @@ class Layer:
             shape = ()
         kwargs.pop("partitioner", None)
         for kwarg in kwargs:
-            if kwarg not in ("collections", "experimental_autocast", "caching_device", "getter",
+            if kwarg not in ("collections", "autocast", "experimental_autocast", "caching_device",
+                             "getter",
                              "layout", "experimental_enable_variable_lifting"):
                 raise TypeError(f"Unknown keyword argument: {kwarg!r} (add_weight of layer "
                                 f"{self.name!r})")
-        autocast = kwargs.pop("experimental_autocast", True)
+        autocast = kwargs.pop("autocast", None)
+        if autocast is None:
+            autocast = kwargs.pop("experimental_autocast", None)
+        if autocast is None:
+            autocast = True
         getter = kwargs.pop("getter", None)
         if dtype is None:
             dtype = self.dtype or backend.floatx()
@@ -757,7 +908,8 @@ class Layer:
             variable = Variable(init_val, trainable=trainable, name=name or "Variable",
                                 dtype=dtype, constraint=constraint, shape=shape,
                                 synchronization=synchronization, aggregation=aggregation)
-        if autocast and dtype.is_floating and isinstance(variable, Variable):
+        if autocast and self._mixed and dtype.is_floating and isinstance(variable, Variable):
+            # only a mixed policy makes AutoCastVariables (tf.keras 2's add_weight)
             variable._autocast = True
         if regularizer is not None:
             def _loss(v=variable, r=regularizer):
@@ -795,7 +947,8 @@ class Layer:
                                  f"{p.name!r}).")
             values.append(a)
         for p, a in zip(params, values):
-            p.assign(_core.constant(np.ascontiguousarray(a), dtype=p.dtype))
+            # (np.ascontiguousarray would turn a 0-d value into shape (1,))
+            p.assign(_core.constant(np.array(a, order="C"), dtype=p.dtype))
 
     def count_params(self):
         if not self.built:
@@ -1016,10 +1169,11 @@ class Layer:
                     kwargs["training"] = training
             return args, kwargs, training
         if "training" in kwargs:
+            # not given to call; it sets the mode of the layers called inside
             kwargs = dict(kwargs)
             training = kwargs.pop("training")
-            if spec.varkw and training is not None:
-                kwargs["training"] = training
+            if training is None:
+                training = ctx.training
             return args, kwargs, training
         return args, kwargs, ctx.training
 
@@ -1069,6 +1223,13 @@ class Layer:
     # ---- symbolic (functional API) calls ----------------------------------------------------------
     def _functional_call(self, inputs, args, kwargs):
         ctx = _ctx
+        # The node records `training` only when given a value: one the framework chose (the
+        # outer mode or call's default) is chosen again when the model runs (tf.keras 2).
+        node_args, node_kwargs = args, kwargs
+        if "training" in kwargs and (kwargs["training"] is None or
+                                     not self._call_spec.expects_training):
+            node_kwargs = dict(kwargs)
+            del node_kwargs["training"]
         args, kwargs, training = self._resolve_training(args, kwargs, ctx)
         if self._input_spec is not None:
             _input_spec.assert_input_compatibility(self._input_spec, inputs, self.name)
@@ -1083,8 +1244,40 @@ class Layer:
             outputs = self._specs_from_output_shape(inputs)
         else:
             outputs = self._infer_outputs(inputs, args, kwargs, training)
-        Node(self, (inputs,) + tuple(args), kwargs, outputs)
+        if self._supports_masking:
+            self._set_symbolic_masks(inputs, outputs)
+        Node(self, (inputs,) + tuple(node_args), node_kwargs, outputs)
         return outputs
+
+    def _set_symbolic_masks(self, inputs, outputs):
+        """Symbolic outputs carry `_keras_mask` (a KerasTensor) as in tf.keras 2: compute_mask
+        runs on stand-ins of the inputs and their masks. (Functional models apply masks on
+        the eager tensors when they run; these are for inspection: input_mask, output_mask.)"""
+        flat_out = flatten(outputs)
+        if not flat_out or not all(is_symbolic(t) for t in flat_out):
+            return
+        in_masks = [getattr(t, "_keras_mask", None) for t in flatten(inputs)]
+        results = []
+        try:
+            for fill in (2, 3):
+                mask = None
+                if any(m is not None for m in in_masks):
+                    mask = [_kt.concretize(m, fill) if m is not None else None
+                            for m in in_masks]
+                    mask = mask[0] if len(mask) == 1 else mask
+                with _kt.tracing(True), _vars.autocast_scope(None):
+                    results.append(self.compute_mask(_kt.concretize(inputs, fill), mask))
+        except Exception:       # a compute_mask that cannot run on stand-ins leaves no mask
+            return
+        if results[0] is None:
+            return
+        fa, fb = flatten(results[0]), flatten(results[1])
+        for t, x, y in zip(flat_out, fa, fb):
+            if x is not None and getattr(t, "_keras_mask", None) is None:
+                try:
+                    t._keras_mask = _kt.spec_of(x, y)
+                except Exception:
+                    pass
 
     def _run_standin(self, inputs, args, kwargs, training, fill, quiet):
         ctx = _ctx
@@ -1112,9 +1305,29 @@ class Layer:
         except Exception:
             # call cannot run on stand-ins; a layer that states its output shape still works
             if type(self).compute_output_shape is Layer.compute_output_shape:
-                raise
+                out = self._infer_with_known_fill(inputs, args, kwargs, training)
+                if out is None:
+                    raise
+                return out
             return self._specs_from_output_shape(inputs)
         return _kt.spec_of(a, b)
+
+    def _infer_with_known_fill(self, inputs, args, kwargs, training):
+        """Unknown dims that must match a known one (tf.matmul of two (None, 3) inputs): fill
+        them with a known dim size; output dims of that size are then reported unknown."""
+        sizes = sorted({d for t in flatten((inputs, args, kwargs)) if is_symbolic(t)
+                        and t.shape.rank is not None for d in t.shape.as_list()
+                        if d is not None and d > 1})
+        for d in sizes:
+            try:
+                a = self._run_standin(inputs, args, kwargs, training, d, False)
+            except Exception:
+                continue
+            return map_structure(
+                lambda t: KerasTensor([None if x == d else x for x in t.shape.as_list()],
+                                      t.dtype) if is_symbolic(t) and t.shape.rank is not None
+                else t, _kt.spec_of(a, a))
+        return None
 
     def _specs_from_output_shape(self, inputs):
         shapes = map_structure(lambda t: TensorShape(t.shape) if hasattr(t, "shape") else t,
@@ -1253,7 +1466,12 @@ class Layer:
         if _kt.is_tracing_quiet():
             return
         if in_call or not getattr(self, "_is_graph_network", False):
-            match = next((m for m in self._metrics if m.name == name), None)
+            matches = [m for m in self._metrics if m.name == name]
+            if len(matches) > 1:
+                raise ValueError(f"Please provide different names for the metrics you have "
+                                 f'added. We found {len(matches)} metrics with the name: '
+                                 f'"{name}"')
+            match = matches[0] if matches else None
             if match is not None:
                 obj = match
             elif metric_obj is not None:
@@ -1357,6 +1575,19 @@ class Layer:
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+class _DirectSublayers:
+    """`layer._layers` (Keras 3): the direct sublayers. A non-data descriptor, so that a
+    subclass may assign its own tracked `self._layers = [...]` as tf.keras 2 code does (tf.keras
+    2 has no such attribute of its own)."""
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        return list(obj._flatten_layers(include_self=False, recursive=False))
+
+
+Layer._layers = _DirectSublayers()
+
 _TRACKED_TYPES = (Variable, Layer, Module, list, tuple, dict)
 _CONTAINED = (Layer, Module, list, tuple, dict)
 
@@ -1399,6 +1630,13 @@ def _shape_structure(s):
         return type(s)(_shape_structure(x) for x in s) if type(s) in (list, tuple) else \
             [_shape_structure(x) for x in s]
     return TensorShape(s)
+
+
+def _masks_of(tensors):
+    """The _keras_mask of a tensor, or of each tensor of a list (tf.keras's input_mask)."""
+    if isinstance(tensors, list):
+        return [getattr(t, "_keras_mask", None) for t in tensors]
+    return getattr(tensors, "_keras_mask", None)
 
 
 def _convert_inputs(x):

@@ -3,10 +3,11 @@ from lamina.tensor_shape import TensorShape
 
 
 class InputSpec:
-    """tf.keras.layers.InputSpec(dtype, shape, ndim, max_ndim, min_ndim, axes, allow_last_axis_squeeze, name)."""
+    """tf.keras.layers.InputSpec(dtype, shape, ndim, max_ndim, min_ndim, axes,
+    allow_last_axis_squeeze, name, optional); an optional spec accepts None for its input."""
 
     def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None, min_ndim=None,
-                 axes=None, allow_last_axis_squeeze=False, name=None):
+                 axes=None, allow_last_axis_squeeze=False, name=None, optional=False):
         from lamina._core import as_dtype
         self.dtype = as_dtype(dtype).name if dtype is not None else None
         shape = TensorShape(shape) if shape is not None else None
@@ -20,6 +21,7 @@ class InputSpec:
         self.min_ndim = min_ndim
         self.name = name
         self.allow_last_axis_squeeze = allow_last_axis_squeeze
+        self.optional = optional
         try:
             axes = axes or {}
             self.axes = {int(k): v for k, v in axes.items()}
@@ -66,16 +68,24 @@ def _flat(x):
 
 
 def assert_input_compatibility(input_spec, inputs, layer_name):
-    """Raise ValueError (naming the layer and both shapes) if inputs do not meet input_spec."""
+    """Raise ValueError (naming the layer and both shapes) if inputs do not meet input_spec;
+    the checks and messages are tf.keras 2's."""
     if not input_spec:
         return
     input_spec = _flat(input_spec)
     if isinstance(inputs, dict):
         names = [spec.name for spec in input_spec]
         if all(names):
-            inputs = [inputs[n] if n in inputs else None for n in names]
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise ValueError(f'Missing data for input "{missing[0]}". You passed a data '
+                                 f'dictionary with keys {list(inputs.keys())}. Expected the '
+                                 f'following keys: {names}')
+            inputs = [inputs[n] for n in names]
     inputs = _flat(inputs)
-    for x in inputs:
+    for x, spec in zip(inputs, input_spec):
+        if spec is None or (x is None and spec.optional):
+            continue
         if not hasattr(x, "shape"):
             raise TypeError(f"Inputs to a layer should be tensors. Got '{x}' (of type "
                             f"{type(x)}) as input for layer '{layer_name}'.")
@@ -83,42 +93,30 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
         raise ValueError(f'Layer "{layer_name}" expects {len(input_spec)} input(s), but it '
                          f'received {len(inputs)} input tensors. Inputs received: {inputs}')
     for idx, (x, spec) in enumerate(zip(inputs, input_spec)):
-        if spec is None:
+        if spec is None or (x is None and spec.optional):
             continue
         shape = TensorShape(x.shape)
         if shape.rank is None:
             return
         ndim = shape.rank
-        if spec.ndim is not None and not spec.allow_last_axis_squeeze:
-            if ndim != spec.ndim:
-                raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible with the '
-                                 f'layer: expected ndim={spec.ndim}, found ndim={ndim}. Full '
-                                 f'shape received: {tuple(shape.as_list())}')
+        full = tuple(shape.as_list())
+        head = f'Input {idx} of layer "{layer_name}" is incompatible with the layer: '
+        if spec.ndim is not None and not spec.allow_last_axis_squeeze and ndim != spec.ndim:
+            raise ValueError(f'{head}expected ndim={spec.ndim}, found ndim={ndim}. Full shape '
+                             f'received: {full}')
         if spec.max_ndim is not None and ndim > spec.max_ndim:
-            raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible with the '
-                             f'layer: expected max_ndim={spec.max_ndim}, found ndim={ndim}. '
-                             f'Full shape received: {tuple(shape.as_list())}')
+            raise ValueError(f'{head}expected max_ndim={spec.max_ndim}, found ndim={ndim}')
         if spec.min_ndim is not None and ndim < spec.min_ndim:
-            raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible with the '
-                             f'layer: expected min_ndim={spec.min_ndim}, found ndim={ndim}. '
-                             f'Full shape received: {tuple(shape.as_list())}')
+            raise ValueError(f'{head}expected min_ndim={spec.min_ndim}, found ndim={ndim}. '
+                             f'Full shape received: {full}')
         if spec.dtype is not None and x.dtype.name != spec.dtype:
-            raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible with the '
-                             f'layer: expected dtype={spec.dtype}, found dtype={x.dtype.name}')
+            raise ValueError(f'{head}expected dtype={spec.dtype}, found dtype={x.dtype}')
         dims = shape.as_list()
         if spec.axes:
             for axis, value in spec.axes.items():
-                if value is None:
-                    continue
-                try:
-                    got = dims[axis]
-                except IndexError:
-                    got = None
-                if got is not None and got != value:
-                    raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible with '
-                                     f'the layer: expected axis {axis} of input shape to have '
-                                     f'value {value}, but received input with shape '
-                                     f'{tuple(dims)}')
+                if value is not None and dims[int(axis)] not in (value, None):
+                    raise ValueError(f'{head}expected axis {axis} of input shape to have value '
+                                     f'{value}, but received input with shape {full}')
         if spec.shape is not None:
             want = spec.shape
             if spec.allow_last_axis_squeeze:
@@ -126,15 +124,9 @@ def assert_input_compatibility(input_spec, inputs, layer_name):
                     dims = dims[:-1]
                 if want and want[-1] == 1:
                     want = want[:-1]
-            if len(dims) != len(want):
-                raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible with the '
-                                 f'layer: expected shape={spec.shape}, found shape='
-                                 f'{tuple(shape.as_list())}')
             for s, d in zip(want, dims):
                 if s is not None and d is not None and s != d:
-                    raise ValueError(f'Input {idx} of layer "{layer_name}" is incompatible '
-                                     f'with the layer: expected shape={spec.shape}, found '
-                                     f'shape={tuple(shape.as_list())}')
+                    raise ValueError(f'{head}expected shape={spec.shape}, found shape={full}')
 
 
 def to_tensor_shape(spec):

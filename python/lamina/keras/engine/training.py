@@ -4,7 +4,8 @@ import numpy as np
 
 from lamina import _core
 from lamina.keras import backend
-from lamina.keras.engine.base_layer import Layer, _convert_inputs
+from lamina.keras.engine.base_layer import Layer, _convert_inputs, _flat_values
+from lamina.variables import Variable, Module
 from lamina.keras.engine import functional as F
 from lamina.keras.engine.keras_tensor import flatten, map_structure, is_symbolic
 
@@ -81,6 +82,62 @@ class Model(Layer):
                 raise TypeError(f"Keyword argument not understood: {k!r}")
         super().__init__(**kwargs)
         object.__setattr__(self, "_is_graph_network", False)
+
+    def __setattr__(self, name, value):
+        # tf.keras 2: unlike a Layer, a Model refuses layers / variables (or an empty list, ...)
+        # assigned before Model.__init__ ran
+        if "_call_spec" not in self.__dict__ and not hasattr(type(self), name):
+            if all(isinstance(v, (Layer, Variable, Module)) for v in _flat_values(value)):
+                raise RuntimeError("It looks like you are subclassing `Model` and you forgot to "
+                                   "call `super().__init__()`. Always start with this line.")
+        super().__setattr__(name, value)
+
+    # ---- weights: a Model lists its sublayers' weights before its own (tf.keras 2) ----------------
+    def _assert_weights_created(self):
+        """A model whose class defines build() has no weights to list before it is built."""
+        if self.dynamic:
+            return
+        cls = type(self)
+        if "build" in cls.__dict__ and cls is not Model and not self.built:
+            raise ValueError(f"Weights for model '{self.name}' have not yet been created. "
+                             f"Weights are created when the model is first called on inputs "
+                             f"or `build()` is called with an `input_shape`.")
+
+    @property
+    def trainable_weights(self):
+        self._assert_weights_created()
+        if not self._trainable:
+            return []
+        return self._dedup(self._gather_children("trainable_weights") + self._trainable_weights)
+
+    @property
+    def non_trainable_weights(self):
+        self._assert_weights_created()
+        children = self._gather_children("non_trainable_weights")
+        if self._trainable:
+            w = children + self._non_trainable_weights
+        else:
+            w = (self._gather_children("trainable_weights") + self._trainable_weights +
+                 children + self._non_trainable_weights)
+        return self._dedup(w)
+
+    @property
+    def weights(self):
+        self._assert_weights_created()
+        return self._dedup(self._gather_children("weights") + self._trainable_weights +
+                           self._non_trainable_weights)
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        return self.non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
 
     def _init_set_name(self, name, zero_based=True):
         if not name and type(self) is Model:
@@ -530,6 +587,7 @@ class Model(Layer):
 
         def lookup(name, node_idx, tensor_idx):
             return flatten(outputs_of[name][node_idx])[tensor_idx]
+        pending = []      # [layer name, its nodes' configs not yet applied], in config order
         for lconf in config["layers"]:
             name = lconf["name"]
             layer = deserialize_keras_object(lconf, custom_objects=custom_objects)
@@ -538,11 +596,27 @@ class Model(Layer):
                 outputs_of[name] = [layer._inbound_nodes[0].outputs]
                 continue
             outputs_of[name] = []
-            for node in lconf.get("inbound_nodes", []):
-                args = F._decode(node["args"], lookup)
-                kwargs = F._decode(node["kwargs"], lookup)
-                out = layer(*args, **kwargs)
-                outputs_of[name].append(out)
+            pending.append([name, list(lconf.get("inbound_nodes", []))])
+        # A node whose inputs come from a node not made yet (a layer shared at several depths)
+        # waits for a later pass, as tf.keras's from_config does; each layer's nodes keep their
+        # order, so node indices in the config still match.
+        while any(nodes for _, nodes in pending):
+            progress = False
+            for entry in pending:
+                name, nodes = entry
+                while nodes:
+                    try:
+                        args = F._decode(nodes[0]["args"], lookup)
+                        kwargs = F._decode(nodes[0]["kwargs"], lookup)
+                    except (KeyError, IndexError):
+                        break
+                    outputs_of[name].append(created[name](*args, **kwargs))
+                    nodes.pop(0)
+                    progress = True
+            if not progress:
+                raise ValueError(f"Cannot rebuild the model from its config: the inputs of "
+                                 f"layers {[n for n, nodes in pending if nodes]} are never "
+                                 f"produced.")
 
         def refs(x):
             if isinstance(x, list) and len(x) == 3 and isinstance(x[0], str):

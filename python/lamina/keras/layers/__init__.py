@@ -8,7 +8,7 @@ from lamina.keras.engine.functional import AddLoss, AddMetric
 from lamina.keras.layers.more import (BatchNormalization, Add, Subtract, Multiply, Average,
                                       Maximum, Minimum, Concatenate, add, subtract, multiply,
                                       average, maximum, minimum, concatenate, ReLU, Softmax,
-                                      Reshape, Embedding)
+                                      Reshape, Embedding, ActivityRegularization)
 
 
 def serialize(layer):

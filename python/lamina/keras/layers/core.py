@@ -414,6 +414,7 @@ class TFOpLambda(Layer):
     """A lamina op applied to symbolic tensors in a functional model (tf.keras' TFOpLambda)."""
 
     _convert_input_types = False
+    _kwargs_take_context = False   # the op's keyword arguments are its own
 
     def __init__(self, function, path=None, **kwargs):
         path = path or getattr(function, "__name__", "op")
