@@ -283,3 +283,23 @@ def test_runtime_facts():
 
 def test_is_tensor():
     assert tf.is_tensor(tf.constant(1)) and not tf.is_tensor(np.ones(2)) and not tf.is_tensor(1)
+
+
+def test_numpy_functions_on_tensors_and_variables():
+    """ndarray <op> tensor gives a tensor (the operator's ufunc runs lamina's op); NumPy's other
+    functions (reductions, np.exp, out=) take the tensor's values, as they do for tf tensors."""
+    t = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    a = np.ones((2, 2), np.float32)
+    for r in (a + t, a - t, a * t, a / t, a @ t, a ** t, a // t, a % t, a == t, a < t,
+              np.float32(2.0) * t, np.add(a, t)):
+        assert isinstance(r, tf.Tensor)
+    np.testing.assert_array_equal(a - t, [[0.0, -1.0], [-2.0, -3.0]])
+    assert np.sum(t) == 10.0 and np.mean(t) == 2.5 and np.max(t) == 4.0 and np.argmax(t) == 3
+    assert isinstance(np.exp(t), np.ndarray) and np.allclose(t, t)
+    out = np.empty((2, 2), np.float32)
+    np.add(t, t, out=out)
+    np.testing.assert_array_equal(out, [[2.0, 4.0], [6.0, 8.0]])
+    with pytest.raises(TypeError, match="out= must be NumPy arrays"):
+        np.add(a, a, out=(t,))
+    v = tf.Variable([1.0, 2.0])
+    assert np.sum(v) == 3.0 and isinstance(np.ones(2, np.float32) + v, tf.Tensor)

@@ -286,6 +286,40 @@ cdef tuple shape_tuple(const lm_tensor *t):
     return tuple([t.shape[i] for i in range(t.ndim)])
 
 
+# NumPy's ufuncs meeting a tensor. `ndarray <op> tensor` becomes a plain call of the operator's
+# ufunc: it runs lamina's op and gives a tensor, as the reflected operator would (tf: a tensor).
+# Everything else (np.sum and other reductions, np.exp, out=) runs NumPy on the values and gives
+# NumPy results, as NumPy does for tf tensors.
+_OPERATOR_UFUNCS = {  # ufunc name: (the operator, its reflection)
+    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"), "divide": ("__truediv__", "__rtruediv__"),
+    "floor_divide": ("__floordiv__", "__rfloordiv__"), "remainder": ("__mod__", "__rmod__"),
+    "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+    "bitwise_and": ("__and__", "__rand__"), "bitwise_or": ("__or__", "__ror__"),
+    "bitwise_xor": ("__xor__", "__rxor__"),
+    "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__"),
+    "less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"),
+    "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"),
+}
+
+
+def _array_ufunc(ufunc, method, inputs, kwargs):
+    if method == "__call__" and not kwargs and len(inputs) == 2:
+        ops = _OPERATOR_UFUNCS.get(ufunc.__name__)
+        if ops is not None:
+            x, y = [convert_to_tensor(v) if hasattr(v, "__lamina_tensor__") else v for v in inputs]
+            r = getattr(x, ops[0])(y) if type(x) is Tensor else getattr(y, ops[1])(x)
+            if r is not NotImplemented:
+                return r
+    for o in kwargs.get("out", ()) or ():
+        if not isinstance(o, _np.ndarray):
+            raise TypeError(f"{ufunc.__name__}: out= must be NumPy arrays; lamina tensors are "
+                            f"immutable")
+    args = [_np.asarray(x) if type(x) is Tensor or hasattr(x, "__lamina_tensor__") else x
+            for x in inputs]
+    return getattr(ufunc, method)(*args, **kwargs)
+
+
 @cython.freelist(256)
 cdef class Tensor:
     """An immutable n-dimensional array held by liblamina (tf.Tensor)."""
@@ -385,7 +419,9 @@ cdef class Tensor:
         return a
 
     __array_priority__ = 100
-    __array_ufunc__ = None   # ndarray + tensor defers to Tensor.__radd__
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _array_ufunc(ufunc, method, inputs, kwargs)
 
     def __getbuffer__(self, Py_buffer *buf, int flags):
         cdef lm_tensor *t = self.t

@@ -134,7 +134,10 @@ class Variable:
 
     _is_variable = True
     __array_priority__ = 200
-    __array_ufunc__ = None   # ndarray <op> variable defers to our reflected operators
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # as for tensors: ndarray <op> variable gives a tensor, np.sum(variable) a NumPy value
+        return _core._array_ufunc(ufunc, method, inputs, kwargs)
 
     def __init__(self, initial_value=None, trainable=None, validate_shape=True,
                  caching_device=None, name=None, variable_def=None, dtype=None,
