@@ -32,7 +32,8 @@ from lamina._core import identity, stop_gradient
 from lamina.backprop import GradientTape, UnconnectedGradients
 from lamina.custom_gradient import custom_gradient
 from lamina.tensor_shape import TensorShape
-from lamina import config, dtypes, errors, math, nn, linalg, random
+from lamina.tensor_spec import TensorSpec
+from lamina import config, dtypes, errors, math, nn, linalg, nest, random
 from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 
 half = float16

@@ -7,6 +7,7 @@ targets and sources, output_gradients, unconnected gradients and jacobians.
 import enum
 
 from lamina import _core, _tape_hooks
+from lamina.nest import flatten as _flatten, _pack
 from lamina._core import Tensor, convert_to_tensor
 
 
@@ -21,28 +22,6 @@ def _unconnected_mode(value):
         return UnconnectedGradients(value)
     except ValueError:
         raise ValueError(f"Unknown value for unconnected_gradients: {value!r}") from None
-
-
-# ---- nested structures (lists, tuples, namedtuples, dicts by sorted key), as tf.nest ----------
-
-def _flatten(s):
-    if isinstance(s, dict):
-        return [x for k in sorted(s) for x in _flatten(s[k])]
-    if isinstance(s, (list, tuple)):
-        return [x for item in s for x in _flatten(item)]
-    return [s]
-
-
-def _pack(s, flat):
-    """The structure of s with its leaves taken in order from the iterator flat."""
-    if isinstance(s, dict):
-        packed = {k: _pack(s[k], flat) for k in sorted(s)}
-        return type(s)((k, packed[k]) for k in s)
-    if isinstance(s, tuple) and hasattr(s, "_fields"):
-        return type(s)(*[_pack(item, flat) for item in s])
-    if isinstance(s, (list, tuple)):
-        return type(s)(_pack(item, flat) for item in s)
-    return next(flat)
 
 
 def _is_variable(x):
