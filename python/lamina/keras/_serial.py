@@ -46,3 +46,14 @@ def deserialize(config, table, custom_objects, kind):
             return cls.from_config(inner)
         return cls(**inner)
     raise ValueError(f"Could not interpret {kind} identifier: {config!r}")
+
+
+def get(identifier, table, kind):
+    """keras.<kind>s.get: None, a name or config, or a callable used as it is."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier, table, None, kind)
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret {kind} identifier: {identifier!r}")
