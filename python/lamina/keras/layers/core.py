@@ -95,14 +95,8 @@ class Dense(Layer):
         if inputs.dtype is not kernel.dtype:
             inputs = _core.cast(inputs, kernel.dtype)
         fused = self._fused_act
-        if tapes:
-            # Under a gradient tape: compose from ops the tape differentiates.
-            out = _core.matmul(inputs, kernel) if inputs.ndim == 2 else \
-                _core.reshape(_core.matmul(_core.reshape(inputs, (-1, kernel.shape[0])), kernel),
-                              tuple(inputs.shape.as_list()[:-1]) + (self.units,))
-            if bias is not None:
-                out = out + bias
-            return self.activation(out) if self.activation is not None else out
+        # Under a tape that watches the weights, lamina.dense itself runs as recorded matmul,
+        # add and activation (csrc/ops/matmul.c), so one call serves both cases.
         if fused is not False:
             return _dense(inputs, kernel, bias, fused)
         return self.activation(_dense(inputs, kernel, bias, None))
