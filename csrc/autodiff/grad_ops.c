@@ -4,7 +4,6 @@
 #include "tape_internal.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define SCATTER_LOOP(T)                                                                       \
     static void scatter_##T(T *z, const T *u, const int64_t *idx, int64_t outer, int64_t nidx, \
@@ -55,10 +54,8 @@ lm_status lm_scatter_add(int ndim, const int64_t *shape, const lm_tensor *indice
         scatter_float((float *)z->data, (const float *)u->data, idx, outer, nidx, len, inner);
     if ((st = lm_cast(z, updates->dtype, out))) goto done;
     if (lm_tape_recording()) {
-        lm_gattrs at = {.axis = ax, .ndim = ndim};
-        memcpy(at.shape, shape, sizeof(int64_t) * (size_t)ndim);
         const lm_tensor *in[2] = {updates, indices};
-        st = lm_record(LM_G_SCATTER, &at, 2, in, out);
+        st = lm_record(LM_G_SCATTER, &(lm_gattrs){.axis = ax}, 2, in, out);
     }
 done:
     lm_release(i64);
@@ -82,7 +79,5 @@ lm_status lm_setitem_zeros(int ndim, const int64_t *shape, int n, const lm_index
     lm_release(view);
     *out = z;
     if (!lm_tape_recording()) return LM_OK;
-    lm_gattrs at = {.ndim = ndim, .nindex = n, .index = index};
-    memcpy(at.shape, shape, sizeof(int64_t) * (size_t)ndim);
-    return lm_record(LM_G_SETITEM, &at, 1, &g, out);
+    return lm_record(LM_G_SETITEM, &(lm_gattrs){.nindex = n, .index = index}, 1, &g, out);
 }

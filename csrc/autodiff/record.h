@@ -17,7 +17,7 @@ typedef enum lm_gkind {
     LM_G_WHERE,       /* inputs: cond, a, b */
     LM_G_CLIP,        /* inputs: x, lo, hi */
     LM_G_CAST,        /* between float dtypes */
-    LM_G_REDUCE,      /* code: lm_redop; axes, keepdims */
+    LM_G_REDUCE,      /* code: lm_redop; axes (the gradient is reshaped with 1s there) */
     LM_G_SOFTMAX,     /* axis; code: 1 for log_softmax */
     LM_G_RESHAPE,     /* reshape, expand_dims, squeeze: the gradient is reshaped back */
     LM_G_TRANSPOSE,   /* axes: the permutation */
@@ -28,19 +28,16 @@ typedef enum lm_gkind {
     LM_G_GETITEM,     /* index: the lm_index list */
     LM_G_MATMUL,      /* code: transpose_a | transpose_b << 1 */
     LM_G_IDENTITY,
-    LM_G_SCATTER,     /* the gradient of gather: inputs updates, indices; axis, shape of params */
-    LM_G_SETITEM,     /* the gradient of getitem: input g; index, shape of the indexed tensor */
+    LM_G_SCATTER,     /* the gradient of gather: inputs updates, indices; axis */
+    LM_G_SETITEM,     /* the gradient of getitem: input g; index */
     LM_NGKIND
 } lm_gkind;
 
 typedef struct lm_gattrs {
     int code;
-    int keepdims;
     int64_t axis;
     int naxes;                       /* reduce: -1 for all axes */
     int64_t axes[LM_MAX_NDIM];       /* reduce axes or transpose perm */
-    int ndim;                        /* SCATTER / SETITEM: the shape of the result */
-    int64_t shape[LM_MAX_NDIM];
     int nindex;                      /* GETITEM / SETITEM */
     const lm_index *index;           /* copied by lm_record */
 } lm_gattrs;

@@ -191,12 +191,16 @@ static lm_status append(lm_tape *t, lm_node *nd) {
     return LM_OK;
 }
 
+/* Whether tape t tracks one of the n tensors (NULLs are skipped). */
+static int tracks_one_of(const lm_tape *t, int n, const lm_tensor *const *xs) {
+    for (int i = 0; i < n; i++)
+        if (xs[i] && lm_idmap_find(&t->tracked, xs[i]->id)) return 1;
+    return 0;
+}
+
 int lm_tape_tracks_any(int n, const lm_tensor *const *xs) {
-    for (int k = 0; k < lm_tape_depth; k++) {
-        if (t_stack[k]->paused) continue;
-        for (int i = 0; i < n; i++)
-            if (xs[i] && lm_idmap_find(&t_stack[k]->tracked, xs[i]->id)) return 1;
-    }
+    for (int k = 0; k < lm_tape_depth; k++)
+        if (!t_stack[k]->paused && tracks_one_of(t_stack[k], n, xs)) return 1;
     return 0;
 }
 
@@ -208,10 +212,7 @@ lm_status lm_record(lm_gkind kind, const lm_gattrs *attrs, int nin, const lm_ten
         if (in[i]->id == o->id) return LM_OK;  /* the op gave back its input: nothing to record */
     for (int k = 0; k < lm_tape_depth; k++) {
         lm_tape *t = t_stack[k];
-        if (t->paused) continue;
-        int hit = 0;
-        for (int i = 0; i < nin && !hit; i++) hit = lm_idmap_find(&t->tracked, in[i]->id) != NULL;
-        if (!hit) continue;
+        if (t->paused || !tracks_one_of(t, nin, in)) continue;
         lm_node *nd = node_new(kind, attrs, nin, in, o);
         lm_status st = nd ? append(t, nd)
                           : lm_fail(LM_ENOMEM, "GradientTape: out of memory recording an op");

@@ -561,7 +561,7 @@ lm_status lm_reduce(lm_redop op, const lm_tensor *x, int naxes, const int64_t *a
                     lm_tensor **out) {
     lm_status st = reduce_impl(op, x, naxes, axes, keepdims, out);
     if (st || !lm_tape_recording()) return st;
-    lm_gattrs at = {.code = op, .keepdims = keepdims, .naxes = naxes < 0 ? -1 : naxes};
+    lm_gattrs at = {.code = op, .naxes = naxes < 0 ? -1 : naxes};
     for (int k = 0; k < naxes; k++) at.axes[k] = axes[k];
     return lm_record(LM_G_REDUCE, &at, 1, &x, out);
 }
