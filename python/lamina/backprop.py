@@ -64,10 +64,7 @@ class GradientTape:
         if self._recording:
             raise ValueError("Tape is still recording, This can happen if you try to re-enter "
                              "an already-active tape.")
-        if self._tape is None:  # a used non-persistent tape entered again records afresh
-            self._tape = _core._Tape(self._persistent)
-            self._used = False
-        self._tape.push()
+        self._live_tape().push()  # a used non-persistent tape entered again records afresh
         _tape_hooks.active_tapes().append(self)
         self._recording = True
 
@@ -92,6 +89,7 @@ class GradientTape:
                                  f"{type(t).__name__}: {t!r}")
 
     def _live_tape(self):
+        """The C tape, a fresh one when a non-persistent tape gave its gradients."""
         if self._tape is None:
             self._tape = _core._Tape(self._persistent)
             self._used = False
@@ -109,11 +107,15 @@ class GradientTape:
 
     def _variable_accessed(self, var, tensor):
         """Called (through lamina._tape_hooks) whenever a variable is read on this thread."""
-        if not self._recording or self._paused or self._tape is None:
-            return
-        if (self._watch_accessed_variables and getattr(var, "trainable", False)) or \
-                id(var) in self._explicit:
+        if self._recording and not self._paused and self._tape is not None and \
+                self._watches(var):
             self._watch_variable(var, tensor)
+
+    def _watches(self, var):
+        """Whether reading `var` makes this tape watch it: a trainable variable when
+        watch_accessed_variables, or one passed to watch()."""
+        return (self._watch_accessed_variables and getattr(var, "trainable", False)) or \
+            id(var) in self._explicit
 
     def watched_variables(self):
         """The variables this tape has watched, in the order they were created (as tf)."""

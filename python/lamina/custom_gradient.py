@@ -76,8 +76,7 @@ def _wants_tape(tape, inputs, variables):
         return False
     if any(tape._tape.tracks(x) for x in inputs):
         return True
-    return any((tape._watch_accessed_variables and getattr(v, "trainable", False))
-               or id(v) in tape._explicit for v in variables)
+    return any(tape._watches(v) for v in variables)
 
 
 def custom_gradient(f=None):
@@ -126,8 +125,7 @@ def custom_gradient(f=None):
             for o in outs:
                 t._live_tape().watch(o)
             for v in variables:  # watched through this node: listed, their gradients come from it
-                if (t._watch_accessed_variables and getattr(v, "trainable", False)) or \
-                        id(v) in t._explicit:
+                if t._watches(v):
                     t._variables.setdefault(id(v), v)
                     t._reads.setdefault(id(v), [])
             t._customs.append(node)
