@@ -41,7 +41,7 @@ def selu(features, name=None):
     """scale * elu with alpha, the self-normalising constants."""
     alpha, scale = 1.6732632423543772, 1.0507009873554805
     x = _float(features, "features", "selu")
-    return multiply(where(greater(x, 0), x, multiply(subtract(exp(minimum(x, 0)), 1), alpha)), scale)
+    return multiply(where(greater(x, 0), x, multiply(elu(x), alpha)), scale)
 
 
 def gelu(features, approximate=False, name=None):
