@@ -282,6 +282,12 @@ static void release_all(lm_idmap *m) {
     lm_idmap_clear(m);
 }
 
+static int is_one_of(const lm_tensor *x, int n, const lm_tensor *const *xs) {
+    for (int i = 0; i < n; i++)
+        if (xs[i]->id == x->id) return 1;
+    return 0;
+}
+
 /* The walk itself. Nodes the rules append to this same tape (a persistent tape recording its
  * own gradient) come after t->n at the start and are not walked. */
 static lm_status walk(lm_tape *t, int ntargets, const lm_tensor *const *targets,
@@ -290,9 +296,13 @@ static lm_status walk(lm_tape *t, int ntargets, const lm_tensor *const *targets,
     lm_idmap reach = {0}, acc = {0};
     lm_status st = LM_OK;
     const int64_t nwalk = t->n;
-    /* ids that depend on a source: only their gradients are worth computing */
+    /* ids that depend on a source: only their gradients are worth computing. A source this tape
+     * never watched nor recorded reaches nothing (tapes are independent: an outer tape watching
+     * it does not make it a source of this one), unless it is itself a target. */
     for (int j = 0; j < nsources && !st; j++)
-        if (lm_dtype_is_float(sources[j]->dtype)) st = lm_idmap_put(&reach, sources[j]->id, NULL);
+        if (lm_dtype_is_float(sources[j]->dtype) &&
+            (lm_idmap_find(&t->tracked, sources[j]->id) || is_one_of(sources[j], ntargets, targets)))
+            st = lm_idmap_put(&reach, sources[j]->id, NULL);
     for (int64_t k = 0; k < t->n && !st; k++) {
         const lm_node *nd = t->nodes[k];
         for (int i = 0; i < nd->nin; i++) {

@@ -43,6 +43,8 @@ bool lm_axis_is_densest(const lm_tensor *x, int axis);
 
 /* Recompute numel and the contiguity flag after shape/strides changed. */
 void lm_tensor_refresh(lm_tensor *t);
+/* Row-major strides of `shape` (wrapping, never overflowing, for an empty shape's huge dims). */
+void lm_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
 
 /* Strides (elements) of `t` viewed as broadcast to (ndim, shape): right-aligned, 0 where
  * broadcast. The caller has checked the shapes are compatible. */

@@ -78,7 +78,7 @@ static lm_tensor *tensor_alloc(lm_storage *s, lm_dtype dt, int ndim, const int64
 
 /* Row-major strides. For an empty tensor whose other dims are huge the product may wrap; such
  * strides are never used to address memory, so unsigned (defined) wrapping is enough. */
-static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
+void lm_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
     uint64_t s = 1;
     for (int i = ndim - 1; i >= 0; i--) {
         strides[i] = (int64_t)s;
@@ -97,7 +97,7 @@ lm_status lm_empty(lm_dtype dt, int ndim, const int64_t *shape, lm_tensor **out)
     if (!s) return lm_fail(LM_ENOMEM, "empty: cannot allocate %zu bytes for shape %s %s", nbytes,
                            LM_SHAPE_N(ndim, shape), lm_dtype_name(dt));
     int64_t strides[LM_MAX_NDIM];
-    contiguous_strides(ndim, shape, strides);
+    lm_contiguous_strides(ndim, shape, strides);
     *out = tensor_alloc(s, dt, ndim, shape, strides, 0, 0);
     if (!*out) {
         lm_storage_release(s);
@@ -157,7 +157,7 @@ lm_status lm_from_external(void *data, lm_dtype dt, int ndim, const int64_t *sha
     if ((st = lm_checked_numel("from_external", ndim, shape, &n))) return st;
     int64_t cstrides[LM_MAX_NDIM];
     if (!strides) {
-        contiguous_strides(ndim, shape, cstrides);
+        lm_contiguous_strides(ndim, shape, cstrides);
         strides = cstrides;
     }
     /* The storage spans the lowest to the highest element the strides reach. */

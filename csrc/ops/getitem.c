@@ -63,7 +63,7 @@ static lm_status getitem_impl(const lm_tensor *x, int n, const lm_index *idx, lm
                                "%lld (tensor of shape %s)", (long long)i, in, (long long)len,
                                LM_SHAPE(x));
             if (i < 0) i += len;
-            offset += i * x->strides[in];
+            if (x->numel) offset += i * x->strides[in];  /* (an empty x: see the slice case) */
             in++;
             break;
         }
@@ -71,10 +71,12 @@ static lm_status getitem_impl(const lm_tensor *x, int n, const lm_index *idx, lm
             if (ix->step == 0)
                 return lm_fail(LM_EVALUE, "getitem: slice step cannot be zero (axis %d)", in);
             int64_t start, step, len = adjust_slice(x->shape[in], ix, &start, &step);
-            if (len > 0) offset += start * x->strides[in];
-            /* With fewer than 2 elements the stride is never used: keep the old one rather than
-             * risk overflowing a huge step. */
-            PUSH(len, len > 1 ? x->strides[in] * step : x->strides[in]);
+            /* An empty x's strides may be huge (its other dims are): its views address nothing,
+             * so they keep its offset and strides rather than overflow computing new ones. With
+             * fewer than 2 elements the stride is never used: keep it rather than risk
+             * overflowing a huge step. */
+            if (len > 0 && x->numel) offset += start * x->strides[in];
+            PUSH(len, len > 1 && x->numel ? x->strides[in] * step : x->strides[in]);
             in++;
             break;
         }

@@ -6,14 +6,6 @@
 
 #include <string.h>
 
-static void contiguous_strides(int ndim, const int64_t *shape, int64_t *strides) {
-    int64_t s = 1;
-    for (int i = ndim - 1; i >= 0; i--) {
-        strides[i] = s;
-        s *= shape[i] ? shape[i] : 1;
-    }
-}
-
 /* ---- reshape ----------------------------------------------------------------------------------- */
 
 /* Resolve a requested shape (possibly with one -1) against x's element count. */
@@ -102,14 +94,14 @@ static lm_status reshape_impl(const lm_tensor *x, int ndim, const int64_t *req, 
     int64_t shape[LM_MAX_NDIM], strides[LM_MAX_NDIM];
     if ((st = resolve_shape(x, ndim, req, shape))) return st;
     if (x->numel == 0) {
-        contiguous_strides(ndim, shape, strides);
+        lm_contiguous_strides(ndim, shape, strides);
         return lm_view(x, ndim, shape, strides, x->offset, out);
     }
     if (nocopy_strides(x, ndim, shape, strides))
         return lm_view(x, ndim, shape, strides, x->offset, out);
     lm_tensor *c;
     if ((st = lm_clone(x, &c))) return st;
-    contiguous_strides(ndim, shape, strides);
+    lm_contiguous_strides(ndim, shape, strides);
     st = lm_view(c, ndim, shape, strides, 0, out);
     lm_release(c);
     return st;

@@ -8,8 +8,11 @@
  * fork-safe: the child starts with no workers and restarts them when it needs them. */
 #include "internal.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -44,6 +47,7 @@ static struct {
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static _Thread_local int t_in_job;
+static void init(void);
 
 static void run_parts(void) {
     for (;;) {
@@ -80,17 +84,48 @@ static void *worker(void *arg) {
     }
 }
 
+/* Why a thread-count variable was ignored or capped, for lm_threads_env_note (once, at start). */
+static char g_env_note[320];
+
+/* A thread count from the environment: a positive decimal integer (OMP_NUM_THREADS may be a
+ * list of counts per nesting level: its first is used). 0 when the value is anything else. */
+static long parse_threads(const char *name, const char *v) {
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (end != v && *end == ',' && name[0] == 'O') end += strlen(end);  /* inner levels */
+    while (*end == ' ' || *end == '\t' || *end == '\n') end++;
+    return end == v || *end || errno || n < 1 ? 0 : n;
+}
+
 static int default_threads(void) {
     const char *names[] = {"LAMINA_NUM_THREADS", "OMP_NUM_THREADS"};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1) cpus = 1;
+    /* more threads than this only slow kernels down (they time-share the cores) */
+    long cap = 4 * cpus < MAX_THREADS ? 4 * cpus : MAX_THREADS;
     for (int i = 0; i < 2; i++) {
         const char *v = getenv(names[i]);
-        if (v && *v) {
-            long n = strtol(v, NULL, 10);
-            if (n >= 1) return n > MAX_THREADS ? MAX_THREADS : (int)n;
+        if (!v || !*v) continue;
+        long n = parse_threads(names[i], v);
+        if (n < 1) {
+            snprintf(g_env_note, sizeof g_env_note, "%s=%.40s is not a positive integer; "
+                     "ignored", names[i], v);
+            continue;
         }
+        if (n > cap) {
+            snprintf(g_env_note, sizeof g_env_note, "%s=%ld is more than %ld threads (4 per "
+                     "CPU, %ld CPUs); using %ld", names[i], n, cap, cpus, cap);
+            n = cap;
+        }
+        return (int)n;
     }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+    return (int)(cpus < MAX_THREADS ? cpus : MAX_THREADS);
+}
+
+const char *lm_threads_env_note(void) {
+    pthread_once(&g_once, init);
+    return g_env_note[0] ? g_env_note : NULL;
 }
 
 /* fork: hold the lock across fork so the child's copy is consistent; the child has no workers. */
@@ -112,7 +147,8 @@ static void init(void) {
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-/* With the lock held and the pool not busy: stop every worker. */
+/* With the lock held and the pool marked busy by the caller (so that no job starts and no
+ * other resizer joins the same threads while the lock is dropped): stop every worker. */
 static void stop_workers(void) {
     P.shutdown = 1;
     pthread_cond_broadcast(&P.wake);
@@ -136,7 +172,12 @@ lm_status lm_set_num_threads(int n) {
     if (t_in_job) return lm_fail(LM_ERUNTIME, "set_num_threads: cannot resize from inside a job");
     pthread_mutex_lock(&P.mu);
     while (P.busy) pthread_cond_wait(&P.idle, &P.mu);
-    if (P.started > n - 1) stop_workers();  /* growing starts workers lazily at the next job */
+    if (P.started > n - 1) {  /* growing starts workers lazily at the next job */
+        P.busy = 1;           /* jobs meanwhile run inline; other resizers wait */
+        stop_workers();
+        P.busy = 0;
+        pthread_cond_broadcast(&P.idle);
+    }
     __atomic_store_n(&P.target, n, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&P.mu);
     return LM_OK;

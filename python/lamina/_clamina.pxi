@@ -125,3 +125,4 @@ cdef extern from "lamina/lamina.h" nogil:
 
     int lm_get_num_threads()
     lm_status lm_set_num_threads(int n)
+    const char *lm_threads_env_note()

@@ -270,6 +270,11 @@ _FORMATS[5] = "f"
 _FORMATS[6] = "d"
 
 
+cdef lm_tensor *_EMPTY = NULL   # float32, shape (0,): what a Tensor holds before wrap() fills it
+cdef int64_t _zero = 0
+check(lm_empty(LM_FLOAT32, 1, &_zero, &_EMPTY))
+
+
 cdef inline Tensor wrap(lm_tensor *t):
     """Take ownership of one reference to `t` in a new Tensor."""
     cdef Tensor r
@@ -328,14 +333,17 @@ cdef class Tensor:
     cdef object __weakref__
 
     def __cinit__(self):
-        self.t = NULL
+        # Never NULL: wrap() replaces it at once, and a Tensor made by Tensor.__new__ (or a
+        # subclass, or copyreg) holds an empty float32 tensor rather than crashing its methods.
+        self.t = _EMPTY
 
     def __init__(self, *args, **kwargs):
         raise TypeError("lamina.Tensor cannot be created directly; use lamina.constant(value) "
                         "or lamina.convert_to_tensor(value)")
 
     def __dealloc__(self):
-        lm_release(self.t)
+        if self.t != _EMPTY:   # (never released: the module keeps it for the process' life)
+            lm_release(self.t)
         self.t = NULL
 
     # -- facts ---------------------------------------------------------------------------------
@@ -829,6 +837,8 @@ cdef Tensor _convert_data(object value, object dtype):
     if isinstance(value, (str, bytes)):
         raise TypeError(f"Cannot convert {value!r} to a lamina tensor: strings are not supported")
     python_data = isinstance(value, (list, tuple))
+    if python_data and _first_tensor_dtype(value) is not None:
+        return _pack(value, dtype)
     t = None if python_data else _from_buffer(value)
     if t is None:
         try:
@@ -857,6 +867,8 @@ cdef Tensor _convert_data(object value, object dtype):
             raise TypeError(f"Cannot convert a value of NumPy dtype {a.dtype} to a lamina tensor")
         if dtype is not None and python_data:
             want = dtype_code(dtype) if lm_dtype_is_float(dtype_code(dtype)) and a.dtype.kind == "f" else want
+            if a.dtype.kind in "iu" and dtype_code(dtype) == LM_INT32:
+                want = LM_INT32   # checked below: Python ints out of int32's range raise, never wrap
         np_want = _np.float32 if want == LM_BFLOAT16 else _NUMPY_TYPES[want]
         if a.dtype.kind in "iu" and want in (LM_INT32, LM_INT64):
             info = _np.iinfo(np_want)
@@ -875,6 +887,40 @@ cdef Tensor _convert_data(object value, object dtype):
             check(lm_cast(t.t, want, &out))
             t = wrap(out)
     return t
+
+
+cdef object _first_tensor_dtype(object seq):
+    """The dtype of the first tensor (or variable) in a nested list or tuple, or None."""
+    for v in seq:
+        if type(v) is Tensor or hasattr(v, "__lamina_tensor__"):
+            return convert_to_tensor(v).dtype
+        if isinstance(v, (list, tuple)):
+            d = _first_tensor_dtype(v)
+            if d is not None:
+                return d
+    return None
+
+
+cdef Tensor _pack(object seq, object dtype):
+    """A (nested) list holding tensors as one tensor through a recorded `stack`, as tf's
+    autopacking does, so that a tape sees through `tf.reduce_sum([a, b])`. Other items adapt to
+    the tensors' dtype; tensors of different dtypes are an error unless `dtype` is given."""
+    dt = _first_tensor_dtype(seq) if dtype is None else as_dtype(dtype)
+    items = []
+    for v in seq:
+        if type(v) is Tensor or hasattr(v, "__lamina_tensor__"):
+            t = convert_to_tensor(v)
+            if t.dtype != dt:
+                if dtype is None:
+                    raise TypeError(f"Cannot convert a list holding tensors of dtypes {dt.name} "
+                                    f"and {t.dtype.name} to one tensor")
+                t = cast(t, dt)
+        elif isinstance(v, (list, tuple)) and _first_tensor_dtype(v) is not None:
+            t = _pack(v, dtype)
+        else:
+            t = _convert_data(v, dt)
+        items.append(t)
+    return stack(items)
 
 
 cpdef Tensor convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
@@ -1307,6 +1353,15 @@ def set_num_threads(n):
     with nogil:
         st = lm_set_num_threads(k)
     check(st)
+
+def _threads_env_note():
+    """None, or why LAMINA_NUM_THREADS / OMP_NUM_THREADS was ignored or capped."""
+    cdef const char *note = lm_threads_env_note()
+    return None if note == NULL else note.decode()
+
+if _threads_env_note() is not None:   # once per process: the module is imported once
+    import warnings
+    warnings.warn(f"lamina: {_threads_env_note()}", RuntimeWarning, stacklevel=2)
 
 def live_storages():
     """Storages lamina has allocated and not yet freed (for leak tests)."""

@@ -117,12 +117,20 @@ cdef object _to_dlpack(Tensor self, object stream, object max_version, object dl
         raise ValueError("__dlpack__: lamina tensors live on the CPU; stream must be None")
     if dl_device is not None and tuple(dl_device) not in ((DL_CPU, 0),):
         raise BufferError(f"__dlpack__: cannot export to device {dl_device}; lamina is CPU-only")
-    if copy:
+    # Tensors are immutable: a shared export carries DLPack 1.x's read-only flag. A legacy
+    # (unversioned) capsule cannot say so and its consumers may write, so it gets a copy, and is
+    # refused when the consumer asked for no copy.
+    versioned = max_version is not None and tuple(max_version)[0] >= 1
+    if not versioned and copy is False:
+        raise BufferError("__dlpack__: lamina tensors are immutable and a DLPack 0.x capsule "
+                          "cannot mark its data read-only; without copying, export needs a "
+                          "consumer that passes max_version >= (1, 0)")
+    if copy or not versioned:
         check(lm_clone(self.t, &t))
         copied = True
     else:
         t = lm_retain(self.t)
-    if max_version is not None and tuple(max_version)[0] >= 1:
+    if versioned:
         mv = <LmDLManagedTensorVersioned *>malloc(sizeof(LmDLManagedTensorVersioned)
                                                   + sizeof(int64_t) * 2 * (t.ndim + 1))
         if mv == NULL:
@@ -132,7 +140,7 @@ cdef object _to_dlpack(Tensor self, object stream, object max_version, object dl
         mv.version.minor = 0
         mv.manager_ctx = t
         mv.deleter = _dl_delete_versioned
-        mv.flags = DL_FLAG_IS_COPIED if copied else 0
+        mv.flags = DL_FLAG_IS_COPIED if copied else DL_FLAG_READ_ONLY
         _fill_dl(&mv.dl_tensor, t, <int64_t *>(mv + 1))
         return PyCapsule_New(mv, "dltensor_versioned", _capsule_versioned)
     ml = <LmDLManagedTensor *>malloc(sizeof(LmDLManagedTensor) + sizeof(int64_t) * 2 * (t.ndim + 1))

@@ -14,6 +14,7 @@ share a value, and set_seed restarts every counter. Values depend only on (key, 
 on how many threads compute them.
 """
 import operator as _operator
+import os as _os
 import secrets as _secrets
 import threading as _threading
 
@@ -29,6 +30,14 @@ DEFAULT_GLOBAL_SEED = 87654321
 _MASK = (1 << 64) - 1
 
 _lock = _threading.Lock()
+
+
+def _reset_lock_after_fork():   # a thread drawing at fork time would leave it held forever
+    global _lock
+    _lock = _threading.Lock()
+
+
+_os.register_at_fork(after_in_child=_reset_lock_after_fork)
 _global_seed = None
 _counters = {}   # (global seed, op seed or None) -> elements drawn so far
 

@@ -12,6 +12,7 @@ own dtype.
 """
 import enum
 import itertools
+import os
 import threading
 
 import numpy as np
@@ -129,6 +130,30 @@ def _check_sync(synchronization, aggregation, trainable, name):
 _creation_order = itertools.count()
 
 
+# assign/assign_add/assign_sub hold one of these locks (chosen by the variable) around their
+# read-modify-write, so that concurrent updates of one variable are not lost (tf's are atomic per
+# variable). A fixed set of locks rather than one per variable, so that a forked child can get
+# fresh ones: a lock held by another thread at fork would never be released in the child.
+_N_LOCKS = 64
+_update_locks = [threading.Lock() for _ in range(_N_LOCKS)]
+
+
+def _reset_locks_after_fork():
+    global _update_locks
+    _update_locks = [threading.Lock() for _ in range(_N_LOCKS)]
+
+
+os.register_at_fork(after_in_child=_reset_locks_after_fork)
+
+
+def _own(t):
+    """The value a variable holds: a view of `t` with a tape identity of its own (no copy).
+    Tapes key gradients by tensor, so a value shared with a constant, with another variable
+    (`assign(other)`, `Variable(tensor)`, `copy.deepcopy`) or with a recorded op's output (the
+    result of assign_add under a tape) would sum the gradients of different sources."""
+    return _core.stop_gradient(t)
+
+
 class Variable:
     """A mutable tensor-valued state (tf.Variable); see the module docstring."""
 
@@ -193,7 +218,7 @@ class Variable:
             self._shape = want
         else:
             self._shape = value.shape if validate_shape else TensorShape(None)
-        self._value = value
+        self._value = _own(value)
         self._initial_value = value
         self._dtype = value.dtype
         self._autocast = False   # set by Keras' add_weight for floating weights
@@ -317,8 +342,8 @@ class Variable:
         else:
             try:
                 t = convert_to_tensor(value, dtype=self._dtype)
-            except (TypeError, ValueError) as e:
-                raise TypeError(f"{what}: cannot convert {value!r} to the dtype "
+            except (TypeError, ValueError) as e:   # (out of range stays a ValueError)
+                raise type(e)(f"{what}: cannot convert {value!r} to the dtype "
                                 f"{self._dtype.name} of variable {self.name!r}: {e}") from None
         if self._shape.rank is not None and not self._shape.is_compatible_with(t.shape) \
                 and not getattr(_state, "tracing", False):
@@ -331,23 +356,26 @@ class Variable:
 
     def _set(self, t, read_value):
         if not getattr(_state, "tracing", False):   # symbolic tracing never changes state
-            self._value = t
+            self._value = _own(t)
         return self if read_value else None
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
-        return self._set(self._coerce(value, "assign"), read_value)
+        t = self._coerce(value, "assign")
+        with _update_locks[id(self) % _N_LOCKS]:
+            return self._set(t, read_value)
+
+    def _update(self, op, delta, what, read_value):
+        d = self._coerce(delta, what)
+        if getattr(_state, "tracing", False):
+            return self if read_value else None
+        with _update_locks[id(self) % _N_LOCKS]:   # atomic: no update is lost to another thread
+            return self._set(op(self._value, d), read_value)
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
-        d = self._coerce(delta, "assign_add")
-        if getattr(_state, "tracing", False):
-            return self if read_value else None
-        return self._set(_core.add(self._value, d), read_value)
+        return self._update(_core.add, delta, "assign_add", read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
-        d = self._coerce(delta, "assign_sub")
-        if getattr(_state, "tracing", False):
-            return self if read_value else None
-        return self._set(_core.subtract(self._value, d), read_value)
+        return self._update(_core.subtract, delta, "assign_sub", read_value)
 
     # -- Python protocol ------------------------------------------------------------------------
     def __repr__(self):
@@ -390,6 +418,7 @@ class Variable:
     def __deepcopy__(self, memo):
         v = Variable.__new__(Variable)
         v.__dict__.update(self.__dict__)
+        v._value = _own(self._value)   # the copy's reads are its own on a tape
         memo[id(self)] = v
         return v
 

@@ -219,6 +219,9 @@ lm_status lm_random(lm_random_kind kind, lm_dtype dt, int ndim, const int64_t *s
  * OMP_NUM_THREADS, then the CPU count; can be changed at any time (a running job finishes first). */
 int lm_get_num_threads(void);
 lm_status lm_set_num_threads(int n);
+/* NULL, or why LAMINA_NUM_THREADS / OMP_NUM_THREADS was ignored (not a positive integer) or
+ * capped (more than 4 threads per CPU); the Python module warns with it once, at import. */
+const char *lm_threads_env_note(void);
 const char *lm_version(void);
 const char *lm_isa(void);          /* "ref", "avx2" or "avx512": the kernel set in use */
 const char *lm_isa_available(void); /* comma-separated list the CPU supports, best last */

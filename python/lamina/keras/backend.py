@@ -1,5 +1,6 @@
 """tf.keras.backend: floatx, epsilon, unique names (get_uid) and clear_session."""
 import collections
+import os
 import re
 import threading
 
@@ -7,6 +8,14 @@ _FLOATX = "float32"
 _EPSILON = 1e-7
 _uids = collections.defaultdict(int)
 _lock = threading.Lock()
+
+
+def _reset_lock_after_fork():   # held by another thread at fork, it would never be released
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_lock_after_fork)
 _learning_phase = None
 
 
