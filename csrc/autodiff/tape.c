@@ -13,14 +13,27 @@ struct lm_tape {
     int paused;          /* stop_recording(), or computing its own gradient */
     int used;            /* a non-persistent tape that gave its gradients */
     int active;          /* on a thread's stack */
+    uint64_t epoch;      /* bumped by each push, and by a pop from another thread (atomic) */
     int walking;         /* a gradient() is running (atomic): a second one at once is refused */
     lm_idmap tracked;    /* ids of watched tensors and of recorded outputs */
     lm_node **nodes;     /* in execution order */
     int64_t n, cap;
 };
 
+/* A thread's stack of tapes. An entry is live while its epoch is the tape's: a tape popped by
+ * another thread (a generator closed there) cannot touch this thread's stack, so it bumps its
+ * epoch instead, and this thread drops the dead entry at its next push or pop. */
+typedef struct stack_entry {
+    lm_tape *t;
+    uint64_t epoch;
+} stack_entry;
+
 _Thread_local int lm_tape_depth;
-static _Thread_local lm_tape *t_stack[LM_MAX_TAPES];
+static _Thread_local stack_entry t_stack[LM_MAX_TAPES];
+
+static int live(const stack_entry *e) {
+    return e->epoch == __atomic_load_n(&e->t->epoch, __ATOMIC_ACQUIRE);
+}
 
 /* ---- lifetime --------------------------------------------------------------------------------- */
 
@@ -57,33 +70,56 @@ void lm_tape_free(lm_tape *t) {
     /* Still recording on this thread (the owner skipped pop): take it off the stack. A tape left
      * active on another thread keeps itself alive through that stack's reference. */
     for (int i = 0; i < lm_tape_depth; i++)
-        if (t_stack[i] == t) lm_tape_pop(t);
+        if (t_stack[i].t == t && live(&t_stack[i])) {
+            lm_tape_pop(t);
+            break;
+        }
     tape_release(t);
 }
 
+/* Remove entry i of this thread's stack and its reference. */
+static void stack_remove(int i) {
+    lm_tape *t = t_stack[i].t;
+    memmove(&t_stack[i], &t_stack[i + 1], sizeof(stack_entry) * (size_t)(lm_tape_depth - 1 - i));
+    lm_tape_depth--;
+    tape_release(t);
+}
+
+static void drop_dead_entries(void) {
+    for (int i = lm_tape_depth - 1; i >= 0; i--)
+        if (!live(&t_stack[i])) stack_remove(i);
+}
+
 lm_status lm_tape_push(lm_tape *t) {
-    if (t->active)
+    drop_dead_entries();
+    if (__atomic_load_n(&t->active, __ATOMIC_ACQUIRE))
         return lm_fail(LM_ERUNTIME, "GradientTape: this tape is already recording; a tape can be "
                                     "entered only once at a time");
     if (lm_tape_depth == LM_MAX_TAPES)
         return lm_fail(LM_ERUNTIME, "GradientTape: more than %d tapes nested on one thread",
                        LM_MAX_TAPES);
     __atomic_add_fetch(&t->refcount, 1, __ATOMIC_RELAXED);
-    t->active = 1;
-    t_stack[lm_tape_depth++] = t;
+    __atomic_store_n(&t->active, 1, __ATOMIC_RELEASE);
+    t_stack[lm_tape_depth++] = (stack_entry){t, __atomic_add_fetch(&t->epoch, 1, __ATOMIC_ACQ_REL)};
     return LM_OK;
 }
 
 lm_status lm_tape_pop(lm_tape *t) {
+    drop_dead_entries();
     for (int i = lm_tape_depth - 1; i >= 0; i--) {
-        if (t_stack[i] != t) continue;
-        memmove(&t_stack[i], &t_stack[i + 1], sizeof(lm_tape *) * (size_t)(lm_tape_depth - 1 - i));
-        lm_tape_depth--;
-        t->active = 0;
-        tape_release(t);
+        if (t_stack[i].t != t) continue;
+        __atomic_store_n(&t->active, 0, __ATOMIC_RELEASE);
+        stack_remove(i);
         return LM_OK;
     }
-    return lm_fail(LM_ERUNTIME, "GradientTape: this tape is not recording on this thread");
+    /* Recording on another thread (e.g. a generator that entered the tape, closed here): end
+     * it there; that thread drops its entry (and the reference it holds) at its next push/pop. */
+    int one = 1;
+    if (__atomic_compare_exchange_n(&t->active, &one, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        __atomic_add_fetch(&t->epoch, 1, __ATOMIC_ACQ_REL);
+        return LM_OK;
+    }
+    return lm_fail(LM_ERUNTIME, "GradientTape: this tape is not recording");
 }
 
 void lm_tape_pause(lm_tape *t, int paused) { t->paused = paused != 0; }
@@ -200,7 +236,8 @@ static int tracks_one_of(const lm_tape *t, int n, const lm_tensor *const *xs) {
 
 int lm_tape_tracks_any(int n, const lm_tensor *const *xs) {
     for (int k = 0; k < lm_tape_depth; k++)
-        if (!t_stack[k]->paused && tracks_one_of(t_stack[k], n, xs)) return 1;
+        if (live(&t_stack[k]) && !t_stack[k].t->paused && tracks_one_of(t_stack[k].t, n, xs))
+            return 1;
     return 0;
 }
 
@@ -211,8 +248,8 @@ lm_status lm_record(lm_gkind kind, const lm_gattrs *attrs, int nin, const lm_ten
     for (int i = 0; i < nin; i++)
         if (in[i]->id == o->id) return LM_OK;  /* the op gave back its input: nothing to record */
     for (int k = 0; k < lm_tape_depth; k++) {
-        lm_tape *t = t_stack[k];
-        if (t->paused || !tracks_one_of(t, nin, in)) continue;
+        lm_tape *t = t_stack[k].t;
+        if (!live(&t_stack[k]) || t->paused || !tracks_one_of(t, nin, in)) continue;
         lm_node *nd = node_new(kind, attrs, nin, in, o);
         lm_status st = nd ? append(t, nd)
                           : lm_fail(LM_ENOMEM, "GradientTape: out of memory recording an op");

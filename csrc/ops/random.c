@@ -311,3 +311,44 @@ lm_status lm_random(lm_random_kind kind, lm_dtype dt, int ndim, const int64_t *s
         fill_normal(&g, (*out)->data, (*out)->numel);
     return LM_OK;
 }
+
+/* ---- integers ---------------------------------------------------------------------------------- */
+
+/* lo + floor(u * span) for the float64 uniform u at each position (the u a float64 uniform draw
+ * gives there): exact for spans up to 2^53, coarser beyond; never reaches lo + span. */
+static void fill_uniform_int(lm_dtype dt, int64_t lo, uint64_t span, uint64_t key,
+                             uint64_t counter, char *data, int64_t n) {
+    uint32_t words[WORDS];
+    for (int64_t i0 = 0; i0 < n; i0 += CHUNK) {
+        int64_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+        int64_t o = chunk_words(key, counter + (uint64_t)i0, m, 2, words);
+        for (int64_t k = 0; k < m; k++) {
+            const uint32_t *w = words + 2 * (o + k);
+            double f = floor(u53(w[0], w[1]) * (double)span);
+            uint64_t off = f < 0x1p64 ? (uint64_t)f : span - 1;
+            if (off > span - 1) off = span - 1;
+            uint64_t v = (uint64_t)lo + off;  /* lo + off < hi: in range, so exact once signed */
+            if (dt == LM_INT32) ((int32_t *)data)[i0 + k] = (int32_t)(int64_t)v;
+            else ((int64_t *)data)[i0 + k] = (int64_t)v;
+        }
+    }
+}
+
+lm_status lm_random_int(lm_dtype dt, int ndim, const int64_t *shape, int64_t lo, int64_t hi,
+                        uint64_t key, uint64_t counter, lm_tensor **out) {
+    *out = NULL;
+    if (dt != LM_INT32 && dt != LM_INT64)
+        return lm_fail(LM_ETYPE, "random_uniform_int: dtype %s is not supported; random "
+                       "integers are int32 or int64", lm_dtype_name(dt));
+    if (!(lo < hi))
+        return lm_fail(LM_EVALUE, "random_uniform_int: need minval < maxval, got minval=%lld, "
+                       "maxval=%lld", (long long)lo, (long long)hi);
+    if (dt == LM_INT32 && (lo < INT32_MIN || hi > INT32_MAX))
+        return lm_fail(LM_EVALUE, "random_uniform_int: minval %lld and maxval %lld must be in "
+                       "int32's range", (long long)lo, (long long)hi);
+    lm_status st = lm_empty(dt, ndim, shape, out);
+    if (st) return st;
+    fill_uniform_int(dt, lo, (uint64_t)hi - (uint64_t)lo, key, counter, (*out)->data,
+                     (*out)->numel);
+    return LM_OK;
+}

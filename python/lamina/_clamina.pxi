@@ -117,6 +117,8 @@ cdef extern from "lamina/lamina.h" nogil:
         LM_RAND_UNIFORM, LM_RAND_NORMAL, LM_RAND_TRUNCATED_NORMAL
     lm_status lm_random(lm_random_kind kind, lm_dtype dt, int ndim, const int64_t *shape, double a,
                         double b, uint64_t key, uint64_t counter, lm_tensor **out)
+    lm_status lm_random_int(lm_dtype dt, int ndim, const int64_t *shape, int64_t lo, int64_t hi,
+                            uint64_t key, uint64_t counter, lm_tensor **out)
 
     const char *lm_version()
     const char *lm_isa()

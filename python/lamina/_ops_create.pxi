@@ -254,3 +254,19 @@ def _random(kind, shape, a, b, dtype, key, counter):
             st = lm_random(k, dt, nd, dims, fa, fb, ukey, uctr, &out)
     check(st)
     return wrap(out)
+
+
+def _random_int(shape, lo, hi, dtype, key, counter):
+    """Integers in [lo, hi) of an int dtype; see lm_random_int in lamina.h."""
+    cdef int64_t dims[LM_MAX_NDIM]
+    cdef lm_tensor *out = NULL
+    cdef lm_status st
+    cdef lm_dtype dt = dtype_code(dtype)
+    cdef int64_t ilo = lo, ihi = hi
+    cdef uint64_t ukey = int(key) & 0xFFFFFFFFFFFFFFFF
+    cdef uint64_t uctr = int(counter) & 0xFFFFFFFFFFFFFFFF
+    cdef int nd = _new_shape(shape, dims, "random", lm_dtype_size(dt))
+    with nogil:
+        st = lm_random_int(dt, nd, dims, ilo, ihi, ukey, uctr, &out)
+    check(st)
+    return wrap(out)

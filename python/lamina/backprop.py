@@ -65,12 +65,15 @@ class GradientTape:
             raise ValueError("Tape is still recording, This can happen if you try to re-enter "
                              "an already-active tape.")
         self._live_tape().push()  # a used non-persistent tape entered again records afresh
-        _tape_hooks.active_tapes().append(self)
+        # the list of the thread that entered it: a generator holding the context may be closed
+        # (and so exit it) on another thread, which must end the recording on this one
+        self._thread_tapes = _tape_hooks.active_tapes()
+        self._thread_tapes.append(self)
         self._recording = True
 
     def _pop(self):
         self._tape.pop()
-        tapes = _tape_hooks.active_tapes()
+        tapes = self._thread_tapes
         if self in tapes:
             tapes.remove(self)
         self._recording = False

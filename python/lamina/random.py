@@ -21,7 +21,7 @@ import threading as _threading
 import numpy as _np
 
 from lamina import _core
-from lamina._core import float32 as _float32, float64 as _float64
+from lamina._core import float32 as _float32
 
 __all__ = ["set_seed", "normal", "uniform", "truncated_normal"]
 
@@ -112,25 +112,42 @@ def _shape_numel(shape):
     return n
 
 
-def _scalar_or_array(v, what):
-    """A Python float for a scalar parameter, else a float64 NumPy array to broadcast."""
+def _shape_dims(shape):
+    """The dims of a shape argument as a tuple of ints, or None when the C call will refuse it."""
+    if isinstance(shape, _core.Tensor) or isinstance(shape, _np.ndarray):
+        return tuple(int(d) for d in _np.asarray(shape).reshape(-1))
+    dims = shape.as_list() if hasattr(shape, "as_list") else \
+        list(shape) if isinstance(shape, (list, tuple)) else [shape]
+    if any(d is None or isinstance(d, (bool, float)) or not hasattr(d, "__index__") for d in dims):
+        return None
+    return tuple(_operator.index(d) for d in dims)
+
+
+def _param(v, dtype, name, shape, what):
+    """A parameter as a Python float, or as a tensor of `dtype` that broadcasts to the result
+    `shape`: checked before anything is drawn, and no copy bigger than the parameter itself."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return float(v)
-    a = _np.asarray(v, dtype=_np.float64)
-    if a.size == 1 and a.ndim == 0:
-        return float(a)
-    return a
-
-
-def _affine(z, loc, scale, shape, dtype, what):
-    """z * scale + loc for parameters that are tensors (broadcast to shape), in float64."""
-    zn = _np.asarray(z.numpy(), dtype=_np.float64)
-    out = zn * scale + loc
-    want = zn.shape
-    if out.shape != want:
-        raise ValueError(f"{what}: parameters of shapes {_np.shape(loc)} and {_np.shape(scale)} "
-                         f"do not broadcast to the result shape {want}")
-    return _core.cast(_core.constant(out), dtype)
+    if not (isinstance(v, _core.Tensor) or hasattr(v, "__lamina_tensor__")) and \
+            _np.asarray(v).dtype.kind == "b":
+        raise TypeError(f"{what}: {name} must be numbers, got booleans {v!r}")
+    t = _core.convert_to_tensor(v, dtype_hint=dtype)
+    if t.dtype == _core.bool_:
+        raise TypeError(f"{what}: {name} must be numbers, got a bool tensor")
+    if t.dtype != dtype:
+        t = _core.cast(t, dtype)
+    if t.ndim == 0:
+        return float(t)
+    dims = _shape_dims(shape)
+    if dims is not None:
+        try:
+            ok = _np.broadcast_shapes(tuple(t.shape), dims) == dims
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{what}: {name} of shape {tuple(t.shape)} does not broadcast to the "
+                             f"result shape {dims}")
+    return t
 
 
 def _float_dtype(dtype, what):
@@ -143,15 +160,16 @@ def _float_dtype(dtype, what):
 
 def _gaussian(kind, what, shape, mean, stddev, dtype, seed):
     d = _float_dtype(dtype, what)
-    m = _scalar_or_array(mean, "mean")
-    s = _scalar_or_array(stddev, "stddev")
+    m = _param(mean, d, "mean", shape, what)
+    s = _param(stddev, d, "stddev", shape, what)
+    if not isinstance(s, float) and _np.any(_np.asarray(s) < 0):
+        raise _core.InvalidArgumentError(f"{what}: stddev must be >= 0")
     key, counter = _next_key(seed, _shape_numel(shape))
     if isinstance(m, float) and isinstance(s, float):
         return _core._random(kind, shape, m, s, d, key, counter)
-    if _np.any(_np.asarray(s) < 0):
-        raise _core.InvalidArgumentError(f"{what}: stddev must be >= 0")
-    z = _core._random(kind, shape, 0.0, 1.0, _float64, key, counter)
-    return _affine(z, m, s, shape, d, what)
+    # standard values drawn in C in the result dtype, then scaled and shifted as tf does
+    z = _core._random(kind, shape, 0.0, 1.0, d, key, counter)
+    return _core.add(_core.multiply(z, s), m)
 
 
 def normal(shape, mean=0.0, stddev=1.0, dtype=_float32, seed=None, name=None):
@@ -177,15 +195,16 @@ def uniform(shape, minval=0, maxval=None, dtype=_float32, seed=None, name=None):
     if not d.is_floating:
         raise TypeError(f"random.uniform: dtype must be a float or int32/int64 dtype, got "
                         f"{d.name}")
-    lo = _scalar_or_array(minval, "minval")
-    hi = _scalar_or_array(1.0 if maxval is None else maxval, "maxval")
+    lo = _param(minval, d, "minval", shape, "random.uniform")
+    hi = _param(1.0 if maxval is None else maxval, d, "maxval", shape, "random.uniform")
+    if not (isinstance(lo, float) and isinstance(hi, float)) and \
+            _np.any(_np.asarray(hi) < _np.asarray(lo)):
+        raise _core.InvalidArgumentError("random.uniform: maxval is less than minval")
     key, counter = _next_key(seed, _shape_numel(shape))
     if isinstance(lo, float) and isinstance(hi, float):
         return _core._random("uniform", shape, lo, hi, d, key, counter)
-    if _np.any(_np.asarray(hi) < _np.asarray(lo)):
-        raise _core.InvalidArgumentError("random.uniform: maxval is less than minval")
-    u = _core._random("uniform", shape, 0.0, 1.0, _float64, key, counter)
-    return _affine(u, lo, _np.asarray(hi) - _np.asarray(lo), shape, d, "random.uniform")
+    u = _core._random("uniform", shape, 0.0, 1.0, d, key, counter)
+    return _core.add(_core.multiply(u, _core.subtract(hi, lo)), lo)
 
 
 def _int_bound(v, what):
@@ -211,9 +230,4 @@ def _uniform_int(shape, minval, maxval, d, seed):
         raise _core.InvalidArgumentError(f"random.uniform: need minval < maxval for an integer "
                                          f"dtype, got minval={lo}, maxval={hi}")
     key, counter = _next_key(seed, _shape_numel(shape))
-    u = _core._random("uniform", shape, 0.0, 1.0, _float64, key, counter).numpy()
-    span = hi - lo  # < 2**64
-    # floor(u * span) in [0, span): exact in float64 for spans up to 2**53, coarser beyond
-    off = _np.minimum(_np.floor(u * float(span)).astype(_np.uint64), _np.uint64(span - 1))
-    vals = (off + _np.uint64(lo & _MASK)).view(_np.int64)  # lo + off, wrapping like int64
-    return _core.constant(vals.astype(d.as_numpy_dtype), dtype=d)
+    return _core._random_int(shape, lo, hi, d, key, counter)

@@ -213,6 +213,10 @@ typedef enum lm_random_kind { LM_RAND_UNIFORM, LM_RAND_NORMAL, LM_RAND_TRUNCATED
 /* uniform: [a, b); normal / truncated_normal: mean a, stddev b (truncated at 2 stddev). */
 lm_status lm_random(lm_random_kind kind, lm_dtype dt, int ndim, const int64_t *shape, double a,
                     double b, uint64_t key, uint64_t counter, lm_tensor **out);
+/* Integers in [lo, hi) (int32 or int64; lo < hi, both in dt's range), from the float64 uniform
+ * at each position: lo + floor(u * (hi - lo)). */
+lm_status lm_random_int(lm_dtype dt, int ndim, const int64_t *shape, int64_t lo, int64_t hi,
+                        uint64_t key, uint64_t counter, lm_tensor **out);
 
 /* ---- runtime ------------------------------------------------------------------------------------ */
 /* Threads lamina's kernels may use, the caller included. Starts from LAMINA_NUM_THREADS, then
