@@ -112,17 +112,22 @@ lm_status lm_zeros(lm_dtype dt, int ndim, const int64_t *shape, lm_tensor **out)
     return st;
 }
 
+/* Widen [lo, hi] by the reach of one dim (size n > 0, stride sd); nonzero on overflow. */
+static int extend(int64_t n, int64_t sd, int64_t *lo, int64_t *hi) {
+    int64_t span;
+    if (__builtin_mul_overflow(n - 1, sd, &span)) return 1;
+    return span < 0 ? __builtin_add_overflow(*lo, span, lo) : __builtin_add_overflow(*hi, span, hi);
+}
+
 /* Check that every element of the view lies inside the storage. */
 static lm_status check_bounds(const char *op, const lm_storage *s, lm_dtype dt, int ndim,
                               const int64_t *shape, const int64_t *strides, int64_t offset) {
+    for (int i = 0; i < ndim; i++)
+        if (shape[i] == 0) return LM_OK;  /* addresses nothing, whatever its (huge) strides */
     int64_t lo = offset, hi = offset;
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] == 0) return LM_OK;
-        int64_t span;
-        if (__builtin_mul_overflow(shape[i] - 1, strides[i], &span))
+    for (int i = 0; i < ndim; i++)
+        if (extend(shape[i], strides[i], &lo, &hi))
             return lm_fail(LM_EVALUE, "%s: strides overflow", op);
-        if (span < 0) lo += span; else hi += span;
-    }
     int64_t cap = (int64_t)(s->nbytes / lm_dtype_size(dt));
     if (lo < 0 || hi >= cap)
         return lm_fail(LM_EVALUE, "%s: view of shape %s reaches elements %lld..%lld outside a storage of %lld",
@@ -162,14 +167,14 @@ lm_status lm_from_external(void *data, lm_dtype dt, int ndim, const int64_t *sha
     }
     /* The storage spans the lowest to the highest element the strides reach. */
     int64_t lo = 0, hi = 0;
-    for (int i = 0; i < ndim && n > 0; i++) {
-        int64_t span;
-        if (__builtin_mul_overflow(shape[i] - 1, strides[i], &span))
+    int64_t range = 0;
+    for (int i = 0; i < ndim && n > 0; i++)
+        if (extend(shape[i], strides[i], &lo, &hi))
             return lm_fail(LM_EVALUE, "from_external: strides overflow");
-        if (span < 0) lo += span; else hi += span;
-    }
+    if (__builtin_sub_overflow(hi, lo, &range) || range > INT64_MAX / 16)
+        return lm_fail(LM_EVALUE, "from_external: strides reach beyond the address space");
     size_t isz = lm_dtype_size(dt);
-    size_t nbytes = n > 0 ? (size_t)(hi - lo + 1) * isz : 0;
+    size_t nbytes = n > 0 ? (size_t)(range + 1) * isz : 0;
     lm_storage *s = lm_storage_external((char *)data + lo * (int64_t)isz, nbytes, deleter, ctx);
     if (!s) return lm_fail(LM_ENOMEM, "from_external: out of memory");
     *out = tensor_alloc(s, dt, ndim, shape, strides, -lo, readonly ? LM_FLAG_READONLY : 0);
