@@ -104,7 +104,7 @@ class GradientTape:
             self._variables[key] = var
             self._reads[key] = []
         reads = self._reads[key]
-        if not any(r is tensor for r in reads):
+        if not reads or reads[-1] is not tensor:   # (watch(var) reads it, and sees that read)
             reads.append(tensor)
         self._live_tape().watch(tensor)
 
@@ -172,6 +172,15 @@ class GradientTape:
                 raise ValueError(f"GradientTape.gradient: sources must be Tensors or Variables, "
                                  f"got {type(s).__name__}: {s!r}")
         return groups
+
+    def _target_tensor(self, t):
+        """A target as a tensor. A variable stands for itself, as tf's handle does: one of its
+        reads on this tape, so that gradient(v, v) is ones."""
+        if _is_variable(t):
+            reads = self._reads.get(id(t))
+            if reads:
+                return reads[-1]
+        return convert_to_tensor(t)
 
     def _run(self, flat_targets, seeds, groups, flat_sources):
         """The gradient of each source (None when unconnected). Without custom gradients this is
@@ -256,7 +265,7 @@ class GradientTape:
         """
         _unconnected_mode(unconnected_gradients)  # validate before using the tape
         self._check_usable()
-        flat_targets = [convert_to_tensor(t) for t in _flatten(target)]
+        flat_targets = [self._target_tensor(t) for t in _flatten(target)]
         if output_gradients is None:
             seeds = [None] * len(flat_targets)
         else:

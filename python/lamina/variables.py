@@ -1,8 +1,10 @@
 """lamina.Variable: a named, mutable holder of a lamina Tensor (tf.Variable).
 
-A Variable holds one immutable Tensor. Reads (`value()`, `read_value()`, ops, operators) return
-that same Tensor object until the next assignment, and tell the gradient tapes about the read
-(`_tape_hooks.variable_accessed`), so a tape watches trainable variables it sees used.
+A Variable holds one immutable Tensor (a view of its own, whatever it was made from). Reads
+(`value()`, `read_value()`, ops, operators) return that same Tensor object until the next
+assignment; while a tape records on the thread, each read is a new view instead, and tells the
+tapes about it (`_tape_hooks.variable_accessed`), so a tape watches trainable variables it sees
+used and sums their gradient over the reads.
 `assign`, `assign_add` and `assign_sub` are functional: they check shape and dtype and then
 REPLACE the held Tensor by a new one, so tensors read before keep their values.
 
@@ -303,6 +305,9 @@ class Variable:
         except AttributeError:   # first read on this thread (getattr's default path is slow)
             tapes = _tape_hooks.active_tapes()
         if tapes:
+            # Under a tape each read is a tensor of its own, as tf's reads are ops: the tape sums
+            # a variable's gradient over its reads, and one read is not another's source.
+            t = _core.stop_gradient(t)
             _hook(self, t)
         if self._autocast:
             dt = getattr(_state, "autocast", None)
