@@ -45,6 +45,12 @@ bool lm_axis_is_densest(const lm_tensor *x, int axis);
 void lm_tensor_refresh(lm_tensor *t);
 /* Row-major strides of `shape` (wrapping, never overflowing, for an empty shape's huge dims). */
 void lm_contiguous_strides(int ndim, const int64_t *shape, int64_t *strides);
+/* a * b for sizes (a, b >= 0), saturating at INT64_MAX: a count over an empty tensor's huge
+ * dims stays defined (and still becomes 0 when a 0 dim joins it). */
+static inline int64_t lm_sat_mul(int64_t a, int64_t b) {
+    int64_t p;
+    return __builtin_mul_overflow(a, b, &p) ? INT64_MAX : p;
+}
 
 /* Strides (elements) of `t` viewed as broadcast to (ndim, shape): right-aligned, 0 where
  * broadcast. The caller has checked the shapes are compatible. */

@@ -20,8 +20,10 @@ static int coalesce(nest *L, int ndim, const int64_t *shape, int nargs, char *co
     int nd = 0;
     L->nargs = nargs;
     for (int k = 0; k < nargs; k++) L->base[k] = base[k];
-    for (int i = 0; i < ndim; i++) {
+    /* empty first: an empty space's other dims may be huge, and their steps would overflow */
+    for (int i = 0; i < ndim; i++)
         if (shape[i] == 0) return 0;
+    for (int i = 0; i < ndim; i++) {
         if (shape[i] == 1) continue;
         if (nd > 0) {
             bool merge = true;

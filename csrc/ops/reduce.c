@@ -279,6 +279,7 @@ static lm_status parse_axes(const char *op, const lm_tensor *x, int naxes, const
 
 /* Walk x into acc: acc holds the kept dims contiguously and is not advanced over reduced dims. */
 static void run_reduction(lm_loop_fn fn, const lm_tensor *x, const bool *reduced, lm_tensor *acc) {
+    if (x->numel == 0) return;  /* acc keeps the identity; an empty x's strides may be huge */
     int64_t shape[LM_MAX_NDIM], xs[LM_MAX_NDIM], as[LM_MAX_NDIM];
     int nd = 0;
     int64_t s = 1;
@@ -383,7 +384,7 @@ static lm_status reduce_impl(lm_redop op, const lm_tensor *x, int naxes, const i
     int64_t count = 1;
     for (int d = 0; d < x->ndim; d++) {
         if (reduced[d]) {
-            count *= x->shape[d];
+            count = lm_sat_mul(count, x->shape[d]);
             if (keepdims) oshape[ond++] = 1;
         } else {
             oshape[ond++] = x->shape[d];

@@ -146,8 +146,9 @@ static lm_status expand_dims_impl(const lm_tensor *x, int64_t axis, lm_tensor **
     for (int i = 0, j = 0; i <= nd; i++) {
         if (i == a) {
             shape[i] = 1;
-            /* The stride of a size-1 dim is never used; this one keeps layouts recognisable. */
-            strides[i] = a < nd ? x->shape[a] * x->strides[a] : 1;
+            /* The stride of a size-1 dim is never used; this one keeps layouts recognisable
+             * (computed wrapping: an empty x's dims and strides may be huge). */
+            strides[i] = a < nd ? (int64_t)((uint64_t)x->shape[a] * (uint64_t)x->strides[a]) : 1;
             continue;
         }
         shape[i] = x->shape[j];

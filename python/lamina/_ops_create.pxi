@@ -20,8 +20,13 @@ cdef int _new_shape(object shape, int64_t *out, str op, size_t itemsize) except 
 
 
 cdef inline int64_t _numel(int n, const int64_t *shape) noexcept:
+    """The element count of a validated shape: a non-empty one's fits, but an empty one's
+    partial products may not (its other dims can be huge), so a zero answers first."""
     cdef int64_t total = 1
     cdef int i
+    for i in range(n):
+        if shape[i] == 0:
+            return 0
     for i in range(n):
         total *= shape[i]
     return total
