@@ -348,8 +348,9 @@ class Variable:
             try:
                 t = convert_to_tensor(value, dtype=self._dtype)
             except (TypeError, ValueError) as e:   # (out of range stays a ValueError)
-                raise type(e)(f"{what}: cannot convert {value!r} to the dtype "
-                                f"{self._dtype.name} of variable {self.name!r}: {e}") from None
+                raise (ValueError if isinstance(e, ValueError) else TypeError)(
+                    f"{what}: cannot convert {value!r} to the dtype {self._dtype.name} of "
+                    f"variable {self.name!r}: {e}") from None
         if self._shape.rank is not None and not self._shape.is_compatible_with(t.shape) \
                 and not getattr(_state, "tracing", False):
             # (while tracing, values stand in for unknown dims: a (None, 1) batch may update a
