@@ -156,7 +156,7 @@ class LossesContainer:
             loss_values.append(reg)
             mean_values.append(reg)
         if not loss_values:
-            return _core.zeros(())
+            return None
         mean_values = cast_losses_to_common_dtype(mean_values)
         total_mean = mean_values[0]
         for v in mean_values[1:]:
