@@ -49,6 +49,8 @@ UNARY = {
     "sigmoid": Oracle(_sigmoid),
     "erf": Oracle(_erf),
     "softplus": Oracle(lambda x: np.logaddexp(0, x)),
+    "cos": Oracle(np.cos),
+    "sin": Oracle(np.sin),
     "logical_not": Oracle(np.logical_not),
 }
 
