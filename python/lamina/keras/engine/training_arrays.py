@@ -114,7 +114,7 @@ class ArrayData:
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  class_weight=None, steps=None):
         self.x, self.y = _as_numpy(x), _as_numpy(y)
-        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
+        self.sample_weight = _as_numpy(sample_weight)
         if class_weight is not None:
             if self.y is None:
                 raise ValueError("`class_weight` needs targets `y`")
