@@ -866,7 +866,15 @@ class Layer:
         getter = kwargs.pop("getter", None)
         if dtype is None:
             dtype = self.dtype or backend.floatx()
-        dtype = as_dtype(dtype)
+        try:
+            dtype = as_dtype(dtype)
+        except TypeError:
+            # tf.keras: a dtype with no default initializer (string, ...) needs one
+            if initializer is None and getter is None:
+                shown = f"<dtype: '{dtype}'>" if isinstance(dtype, str) else dtype
+                raise ValueError(f"An initializer for variable {name} of type {shown} is "
+                                 f"required for layer {self.name}. Received: None.") from None
+            raise
         if self._dtype_policy.variable_dtype is None:
             self._set_dtype_policy(_mp.Policy(dtype.name))
         if isinstance(initializer, (Tensor, np.ndarray, list, float, int)) and \
