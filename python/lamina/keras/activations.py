@@ -118,6 +118,10 @@ def deserialize(name, custom_objects=None):
         return custom_objects[name]
     if name in _TABLE:
         return _TABLE[name]
+    from lamina.keras.utils import get_registered_object
+    found = get_registered_object(name, custom_objects)   # custom_object_scope, registered
+    if found is not None:
+        return found
     raise ValueError(f"Unknown activation function: {name!r}. Please ensure you are using a "
                      f"`keras.utils.custom_object_scope` and that this object is included in "
                      f"the scope.")
