@@ -96,3 +96,16 @@ def test_adam_state_follows_the_variable_not_its_id():
         del v
         gc.collect(0)
     assert int(opt.iterations.numpy()) == 20
+
+
+def test_saturated_sigmoid_outputs_use_their_logits_like_tf_keras():
+    # tf.keras's sigmoid/softmax outputs remember their logits; crossentropy then uses them.
+    # tf_keras 2.21: [17.57831573486328, 0.5, 17.57831573486328] (clipping would give ~8.06)
+    x = np.array([[30.0], [-40.0], [1.0], [25.0]], "float32")
+    model = keras.Sequential([keras.layers.Dense(1, activation="sigmoid",
+                                                 kernel_initializer="ones")])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy", "binary_crossentropy"])
+    np.testing.assert_allclose(model.evaluate(x, np.array([0, 1, 1, 1]), verbose=0),
+                               [17.57831573486328, 0.5, 17.57831573486328], rtol=1e-6)
+    assert float(keras.losses.binary_crossentropy(
+        [1.0], keras.activations.sigmoid(tf.constant([-40.0])))) == 40.0
