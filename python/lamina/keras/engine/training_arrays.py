@@ -40,12 +40,8 @@ def _as_numpy(x):
         return None
     if isinstance(x, dict):
         return {k: _as_numpy(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and x and all(hasattr(v, "shape") or
-                                                  isinstance(v, (list, tuple, dict))
-                                                  for v in x) and \
-            not all(isinstance(v, (int, float)) for v in x):
-        if any(hasattr(v, "shape") for v in x):
-            return [_as_numpy(v) for v in x]
+    if isinstance(x, (list, tuple)) and any(hasattr(v, "shape") for v in x):
+        return [_as_numpy(v) for v in x]    # one array per input / output
     return np.asarray(x)
 
 
