@@ -109,6 +109,13 @@ class ArrayData:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  class_weight=None, steps=None):
+        for what, v in (("x", x), ("y", y)):
+            if v is not None and not isinstance(v, (np.ndarray, list, tuple, dict)) and \
+                    not hasattr(v, "shape") and hasattr(v, "__iter__"):
+                raise NotImplementedError(f"fit/evaluate/predict: `{what}` of type "
+                                          f"{type(v).__name__} (a dataset, generator or "
+                                          f"iterator) is not supported yet; pass arrays or "
+                                          f"tensors")
         self.x, self.y = _as_numpy(x), _as_numpy(y)
         self.sample_weight = _as_numpy(sample_weight)
         if class_weight is not None:
