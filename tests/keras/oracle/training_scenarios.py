@@ -11,6 +11,8 @@ Y_CLS = np.argmax(X4, axis=1).astype("int64")                                # (
 SW = rng.uniform(0.2, 2.0, size=12).astype("float32")
 K0 = rng.normal(size=(3, 1)).astype("float32") * 0.5
 K3 = rng.normal(size=(3, 3)).astype("float32") * 0.5
+EMB = np.random.default_rng(11).normal(size=(5, 2)).astype("float32")
+KM = np.random.default_rng(12).normal(size=(2, 1)).astype("float32")
 
 
 def _dense_model(tf, units=1, activation=None, kernel=K0):
@@ -157,6 +159,22 @@ def optimizers(tf):
     return out
 
 
-SCENARIOS = [issue_binary_example, regression_flat_targets, regression_sample_weight,
+def masked_sequence(tf):
+    keras = tf.keras
+    inp = keras.Input((4,))
+    e, d = keras.layers.Embedding(5, 2, mask_zero=True), keras.layers.Dense(1)
+    model = keras.Model(inp, d(e(inp)))
+    e.set_weights([EMB])
+    d.set_weights([KM, np.zeros(1, "float32")])
+    model.compile("sgd", "mse", metrics=["mae"], weighted_metrics=["mse"])
+    x = np.array([[1, 2, 0, 0], [3, 0, 4, 1], [2, 2, 2, 0]])
+    y = np.linspace(-1, 1, 12, dtype="float32").reshape(3, 4, 1)
+    return {"plain": model.evaluate(x, y, verbose=0, return_dict=True),
+            "weighted": model.evaluate(x, y, sample_weight=np.array([1.0, 2.0, 0.5]),
+                                       verbose=0, return_dict=True),
+            "fit": _hist(model.fit(x, y, epochs=2, verbose=0, shuffle=False))}
+
+
+SCENARIOS = [masked_sequence, issue_binary_example, regression_flat_targets, regression_sample_weight,
              binary_class_weight, sparse_and_categorical, validation_and_initial_epoch,
              multi_output, list_losses, optimizers]
