@@ -184,10 +184,11 @@ class AUC(Metric):
                  label_weights=None, from_logits=False):
         super().__init__(name=name, dtype=dtype)   # None: auc, auc_1, ...
         curve = str(curve).upper()
+        if curve == "PR_GAIN":
+            raise NotImplementedError("AUC(curve='PR_GAIN') is not implemented in lamina")
         if curve not in ("ROC", "PR"):
             raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are '
-                             f'["ROC", "PR"]' if curve != "PR_GAIN" else
-                             "AUC curve 'PR_GAIN' is not supported by lamina")
+                             f'["ROC", "PR"]')
         summation_method = str(summation_method).lower()
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f'Invalid AUC summation method value: "{summation_method}". '
