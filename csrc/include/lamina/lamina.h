@@ -249,6 +249,8 @@ void lm_tape_free(lm_tape *tape);          /* NULL is fine; pops it if active */
 lm_status lm_tape_push(lm_tape *tape);     /* start recording on this thread */
 lm_status lm_tape_pop(lm_tape *tape);      /* stop recording (the tape keeps what it holds) */
 void lm_tape_pause(lm_tape *tape, int paused);  /* stop_recording(): 1 pauses, 0 resumes */
+int lm_tape_active(const lm_tape *tape);   /* pushed and not popped: on a thread's stack */
+int lm_tape_paused(const lm_tape *tape);   /* paused by lm_tape_pause (or its own gradient) */
 /* A persistent tape keeps what it saved after lm_tape_gradient (jacobians need several passes). */
 void lm_tape_set_persistent(lm_tape *tape, int persistent);
 /* Track x (float dtypes only; other dtypes are ignored, as they cannot have a gradient). */
