@@ -30,7 +30,7 @@ typedef enum lm_status {
     LM_ENOTIMPL = 6,  /* not implemented yet                  -> NotImplementedError */
 } lm_status;
 
-/* Order matters: it is the promotion order used by lm_result_type. */
+/* Order matters: the float dtypes are the range float16 .. float64 (core/dtype.c asserts it). */
 typedef enum lm_dtype {
     LM_BOOL = 0,
     LM_INT32 = 1,

@@ -70,14 +70,6 @@ class SGD(Optimizer):
                 "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-def get(identifier):
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if identifier in ("sgd", "SGD"):
-        return SGD()
-    raise ValueError(f"Unknown optimizer: {identifier!r}")
-
-
 class RMSprop(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name="RMSprop", **kwargs):
@@ -138,7 +130,7 @@ legacy = type("legacy", (), {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam})
 experimental = legacy
 
 
-def get(identifier):   # noqa: F811 (extends the SGD-only version above)
+def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     table = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}

@@ -497,9 +497,6 @@ class Model(Layer):
             return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
         return np.concatenate(parts)
 
-    def __call__(self, *args, **kwargs):
-        return Layer.__call__(self, *args, **kwargs)
-
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         print_fn = print_fn or print
         line_length = line_length or 65
