@@ -1031,15 +1031,10 @@ class Layer:
             if type(x) is Tensor and x.dtype is fd and x.ndim >= self._fast_min_ndim and \
                     (not self._supports_masking or getattr(x, "_keras_mask", None) is None):
                 try:
-                    return self._fast_forward(x)
+                    return self.call(x)
                 except Exception:
                     pass   # a pure call: the general path redoes it and raises the layer's error
         return self._call_general(args, kwargs)
-
-    def _fast_forward(self, x):
-        """The short path's computation: `call` (a class may substitute an equivalent that
-        relies on the short path's checks)."""
-        return self.call(x)
 
     def _check_spec_after_failure(self, x):
         if self._input_spec is not None:

@@ -550,9 +550,6 @@ class Model(Layer):
                              "where went wrong, or file a issue/bug to `tf.keras`.")
         return _concat_outputs(outputs)
 
-    def __call__(self, *args, **kwargs):
-        return Layer.__call__(self, *args, **kwargs)
-
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         print_fn = print_fn or print
         line_length = line_length or 65
