@@ -17,6 +17,10 @@ def build(ops, x, y):
         if kind == "unary":
             v = UNARY[arg % len(UNARY)](v)
         elif kind == "binary":
+            try:   # (after a transpose y may no longer broadcast against the running value)
+                np.broadcast_shapes(tuple(v.shape), tuple(y.shape))
+            except ValueError:
+                continue
             v = [tf.add, tf.subtract, tf.multiply, tf.maximum][arg % 4](v, y)
         elif kind == "reduce" and v.ndim:
             axis = arg % v.ndim - v.ndim  # a negative axis
