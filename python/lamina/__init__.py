@@ -60,9 +60,9 @@ _LAZY_INITIALIZERS = ("random_normal_initializer", "random_uniform_initializer",
 
 
 def __getattr__(name):
-    if name == "keras":
+    if name in ("keras", "data"):
         import importlib
-        return importlib.import_module("lamina.keras")
+        return importlib.import_module("lamina." + name)
     if name in _LAZY_INITIALIZERS:
         from lamina.keras import initializers
         return getattr(initializers, name)
