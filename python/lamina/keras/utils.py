@@ -107,15 +107,6 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
     return cls.from_config(inner)
 
 
-def to_categorical(y, num_classes=None, dtype="float32"):
-    import numpy as np
-    y = np.asarray(y, dtype="int64").ravel()
-    num_classes = num_classes or int(y.max()) + 1
-    out = np.zeros((y.shape[0], num_classes), dtype=dtype)
-    out[np.arange(y.shape[0]), y] = 1
-    return out
-
-
 def set_random_seed(seed):
     import random
     import numpy as np
@@ -123,3 +114,7 @@ def set_random_seed(seed):
     random.seed(seed)
     np.random.seed(seed)
     lamina.random.set_seed(seed)
+
+
+from lamina.keras.progbar import Progbar  # noqa: E402
+from lamina.keras.data_utils import Sequence, PyDataset, pad_sequences, to_categorical  # noqa
