@@ -82,6 +82,19 @@ def to_tensors(batch):
     return _map(_to_tensor, batch)
 
 
+def _fresh_to_tensor(a):
+    """A batch array made for this step (a gather or a copy nobody else holds) becomes a tensor
+    without a second copy: lamina takes its memory over DLPack (convert_to_tensor copies)."""
+    if a.dtype == np.float64:
+        a = a.astype(np.float32)
+    if a.dtype.kind in "fb" or a.dtype in (np.int32, np.int64):
+        try:
+            return _core.from_dlpack(a)
+        except (TypeError, ValueError, BufferError, RuntimeError):
+            pass
+    return _to_tensor(a)
+
+
 def _as_array(v):
     if isinstance(v, np.ndarray):
         return v
@@ -170,10 +183,12 @@ class _ArrayAdapter:
         if self._shuffle == "batch":
             np.random.shuffle(starts)
         for s in starts:
-            idx = slice(s, s + bs) if order is None else order[s:s + bs]
-            pick = (lambda a: a[idx])
-            yield to_tensors(pack_x_y_sample_weight(_map(pick, x), _map(pick, y),
-                                                    _map(pick, sw)))
+            if order is None:
+                pick = (lambda a: _fresh_to_tensor(a[s:s + bs].copy()))
+            else:
+                idx = order[s:s + bs]
+                pick = (lambda a: _fresh_to_tensor(a[idx]))
+            yield pack_x_y_sample_weight(_map(pick, x), _map(pick, y), _map(pick, sw))
 
     def iterator(self, all_epochs):
         if not all_epochs:
