@@ -138,7 +138,7 @@ def test_class_weight_becomes_sample_weight():
     np.testing.assert_allclose(w.numpy(), [1.0, 2.0, 2.0, 0.5])
     onehot = np.eye(3)[y]
     h = da.DataHandler(np.zeros((4, 1)), onehot, sample_weight=np.full(4, 2.0), batch_size=4,
-                       class_weight={1: 3.0})
+                       class_weight={0: 1.0, 1: 3.0, 2: 1.0})
     (_, it), = list(h.enumerate_epochs())
     _, _, w = h.next_batch(it)
     np.testing.assert_allclose(w.numpy(), [2.0, 6.0, 6.0, 2.0])

@@ -11,7 +11,7 @@ does it:
 When steps_per_epoch is given and differs from the size of one pass, the iterator is not
 restarted between epochs: epochs continue where the last one stopped, and if the data runs out,
 training stops with tf.keras's warning. Batches are tuples (x, y) / (x, y, sample_weight) or x
-alone, of lamina tensors (float64 arrays become float32, as lamina's model inputs do)."""
+alone, of lamina tensors (float64 arrays become floatx, as tf.keras's array adapter does)."""
 import logging
 import math
 import types
@@ -19,33 +19,14 @@ import types
 import numpy as np
 
 from lamina import _core
+from lamina.keras import backend
 
 _log = logging.getLogger("lamina")
 
 
-# ---- packing batches ----------------------------------------------------------------------------
-def unpack_x_y_sample_weight(data):
-    """(x, y, sample_weight) from a batch: a tuple of 1 to 3 items, or x alone."""
-    if isinstance(data, list):
-        data = tuple(data)
-    if not isinstance(data, tuple):
-        return data, None, None
-    if len(data) == 1:
-        return data[0], None, None
-    if len(data) == 2:
-        return data[0], data[1], None
-    if len(data) == 3:
-        return data[0], data[1], data[2]
-    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
-                     f"`(x, y, sample_weight)`, found: {data}")
-
-
-def pack_x_y_sample_weight(x, y=None, sample_weight=None):
-    if y is None:
-        return x if not isinstance(x, (tuple, list)) else (x,)
-    if sample_weight is None:
-        return (x, y)
-    return (x, y, sample_weight)
+# tf.keras's names for packing a batch (train_step unpacks with the same function)
+from lamina.keras.engine.training_arrays import (  # noqa: E402
+    pack_x_y_sample_weight, unpack_x_y_sample_weight, class_weights_to_sample_weights)
 
 
 def _map(fn, x):
@@ -71,7 +52,7 @@ def _leaves(x):
 
 def _to_tensor(v):
     if isinstance(v, np.ndarray) and v.dtype == np.float64:
-        v = v.astype(np.float32)
+        v = v.astype(backend.floatx())
     if isinstance(v, np.ndarray) and v.dtype.kind in "SUO":
         return v
     return _core.convert_to_tensor(v) if not _core.is_tensor(v) and not \
@@ -86,7 +67,7 @@ def _fresh_to_tensor(a):
     """A batch array made for this step (a gather or a copy nobody else holds) becomes a tensor
     without a second copy: lamina takes its memory over DLPack (convert_to_tensor copies)."""
     if a.dtype == np.float64:
-        a = a.astype(np.float32)
+        a = a.astype(backend.floatx())
     if a.dtype.kind in "fb" or a.dtype in (np.int32, np.int64):
         try:
             return _core.from_dlpack(a)
@@ -121,33 +102,14 @@ def _is_generator(x):
                                                   hasattr(x, "__iter__"))
 
 
-def _class_weights(y, class_weight):
-    """Per-sample weights from a {class index: weight} dict (class = argmax of a one-hot y)."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        cls = np.argmax(y, axis=1)
-    elif y.ndim <= 2:
-        cls = y.reshape(-1).astype(np.int64)
-    else:
-        raise ValueError(f"`class_weight` not supported for 3+ dimensional targets (y has shape "
-                         f"{y.shape}).")
-    table = np.ones(max(int(cls.max(initial=0)) + 1, max(class_weight) + 1), np.float32)
-    for k, w in class_weight.items():
-        table[int(k)] = w
-    return table[cls]
-
-
 def _with_class_weight(batch, class_weight):
     if not class_weight:
         return batch
     x, y, sw = unpack_x_y_sample_weight(batch)
     if y is None:
         raise ValueError("`class_weight` needs targets `y`.")
-    if isinstance(y, (dict, list, tuple)) and len(_leaves(y)) > 1:
-        raise ValueError("`class_weight` is only supported for models with a single output.")
-    w = _class_weights(np.asarray(_leaves(y)[0]), class_weight)
-    if sw is not None:
-        w = w * np.asarray(sw, np.float32).reshape(w.shape)
+    w = class_weights_to_sample_weights(class_weight, _map(np.asarray, y),
+                                        None if sw is None else np.asarray(sw))
     return (x, y, _core.convert_to_tensor(w))
 
 
