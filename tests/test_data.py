@@ -320,3 +320,24 @@ def test_a_guide_style_pipeline():
     order = np.concatenate([b[1].numpy() for b in batches])
     assert sorted(order.tolist()) == sorted(labels.tolist())
     assert np.allclose(np.sort(got.ravel()), np.sort(want.ravel()))
+
+
+def test_scan_take_while_unique_single_counter():
+    # tensorflow 2.21 gives the same lists for these expressions
+    assert values(D.range(5).scan(np.int64(0), lambda s, v: (s + v, s + v))) == [0, 1, 3, 6, 10]
+    assert values(D.range(10).take_while(lambda v: v < 4)) == [0, 1, 2, 3]
+    assert values(D.from_tensor_slices([1, 2, 2, 3, 1]).unique()) == [1, 2, 3]
+    assert int(D.from_tensors(7).get_single_element()) == 7
+    with pytest.raises(ValueError, match="more than one"):
+        D.range(2).get_single_element()
+    assert values(D.counter(3, 2).take(3)) == [3, 5, 7]
+
+
+def test_sample_and_choose_from_datasets():
+    a, b = D.range(0, 50), D.range(100, 150)
+    out = values(D.sample_from_datasets([a, b], weights=[0.5, 0.5], seed=1))
+    assert sorted(out) == list(range(50)) + list(range(100, 150))
+    assert [v for v in out if v < 100] == list(range(50))      # each input keeps its order
+    out = values(D.choose_from_datasets([D.range(3), D.range(10, 13)],
+                                        D.from_tensor_slices(np.array([0, 1, 1, 0], np.int64))))
+    assert out == [0, 10, 11, 1]

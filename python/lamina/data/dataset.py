@@ -182,6 +182,47 @@ class Dataset:
                                                              S.to_tensors(e)), unpack=True))
         return S.to_tensors(state)
 
+    def scan(self, initial_state, scan_func, name=None):
+        """Like map, with a state threaded through: scan_func(state, element) -> (new state,
+        output element)."""
+        from lamina.data.transforms import ScanDataset
+        return ScanDataset(self, initial_state, scan_func)
+
+    def take_while(self, predicate, name=None):
+        from lamina.data.transforms import TakeWhileDataset
+        return TakeWhileDataset(self, predicate)
+
+    def unique(self, name=None):
+        from lamina.data.transforms import UniqueDataset
+        return UniqueDataset(self)
+
+    def get_single_element(self, name=None):
+        it = self._iter()
+        first = next(it, None)
+        if first is None:
+            raise ValueError("Dataset was empty.")
+        if next(it, None) is not None:
+            raise ValueError("Dataset had more than one element.")
+        return S.to_tensors(first)
+
+    @staticmethod
+    def counter(start=0, step=1, dtype="int64", name=None):
+        from lamina.data.sources import RangeDataset
+        return RangeDataset(start, np.iinfo(np.int64).max, step, dtype=dtype)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None):
+        """Elements drawn from the datasets at random (in proportion to weights)."""
+        from lamina.data.transforms import SampleDataset
+        return SampleDataset(list(datasets), weights, seed, stop_on_empty_dataset)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True):
+        """Element i comes from datasets[choice_dataset's element i]."""
+        from lamina.data.transforms import ChooseDataset
+        return ChooseDataset(list(datasets), choice_dataset, stop_on_empty_dataset)
+
     def with_options(self, options, name=None):
         return self      # lamina's pipeline has no tuning options; results do not depend on them
 

@@ -397,3 +397,127 @@ class CacheDataset(Dataset):
             seen.append(e)
             yield e
         self._cache = seen
+
+
+class ScanDataset(Dataset):
+    def __init__(self, input_dataset, initial_state, scan_func):
+        self._input = input_dataset
+        self._init = S.element_to_arrays(initial_state)
+        self._fn = scan_func
+
+    def _cardinality(self):
+        return self._input._cardinality()
+
+    def _step(self, state, elem):
+        out = self._fn(S.to_tensors(state), *(elem if isinstance(elem, tuple) and not
+                                                hasattr(elem, "_fields") else (elem,)))
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise ValueError("scan: scan_func must return a pair (new_state, output_element)")
+        new_state, value = out
+        return S.element_to_arrays(new_state), S.element_to_arrays(
+            tuple(value) if isinstance(value, list) else value)
+
+    def _spec(self):
+        _, value = self._step(self._init, S.spec_probe(self._input.element_spec, 1))
+        return S.spec_of(value)
+
+    def _iter(self):
+        state = self._init
+        for e in self._input._iter():
+            state, value = self._step(state, e)
+            yield value
+
+
+class TakeWhileDataset(Dataset):
+    def __init__(self, input_dataset, predicate):
+        self._input = input_dataset
+        self._pred = predicate
+
+    def _spec(self):
+        return self._input.element_spec
+
+    def _iter(self):
+        for e in self._input._iter():
+            if not bool(np.asarray(_call(self._pred, S.to_tensors(e)))):
+                return
+            yield e
+
+
+class UniqueDataset(Dataset):
+    def __init__(self, input_dataset):
+        spec = input_dataset.element_spec
+        if S.is_struct(spec) or spec.shape.rank != 0:
+            raise TypeError("unique: the dataset's elements must be scalars (one component)")
+        self._input = input_dataset
+
+    def _spec(self):
+        return self._input.element_spec
+
+    def _iter(self):
+        seen = set()
+        for e in self._input._iter():
+            key = np.asarray(e).item()
+            if key not in seen:
+                seen.add(key)
+                yield e
+
+
+def _rng(seed):
+    from lamina import random as lrandom
+    g = lrandom._global_seed
+    if seed is None and g is None:
+        return np.random.default_rng()
+    return np.random.default_rng(hash((g, seed)) & ((1 << 63) - 1))
+
+
+class SampleDataset(Dataset):
+    def __init__(self, datasets, weights, seed, stop_on_empty):
+        if not datasets:
+            raise ValueError("sample_from_datasets: give at least one dataset")
+        w = np.ones(len(datasets)) if weights is None else np.asarray(weights, np.float64)
+        if w.shape != (len(datasets),) or (w < 0).any() or w.sum() <= 0:
+            raise ValueError(f"sample_from_datasets: weights must be {len(datasets)} "
+                             f"non-negative numbers with a positive sum, got {weights}")
+        self._datasets, self._w, self._seed = datasets, w / w.sum(), seed
+        self._stop = stop_on_empty
+
+    def _spec(self):
+        return self._datasets[0].element_spec
+
+    def _iter(self):
+        rng = _rng(self._seed)
+        its = [d._iter() for d in self._datasets]
+        w = self._w.copy()
+        while w.sum() > 0:
+            i = int(rng.choice(len(its), p=w / w.sum()))
+            try:
+                yield next(its[i])
+            except StopIteration:
+                if self._stop:
+                    return
+                w[i] = 0
+
+
+class ChooseDataset(Dataset):
+    def __init__(self, datasets, choice_dataset, stop_on_empty):
+        self._datasets, self._choice, self._stop = datasets, choice_dataset, stop_on_empty
+
+    def _spec(self):
+        return self._datasets[0].element_spec
+
+    def _iter(self):
+        its = [d._iter() for d in self._datasets]
+        done = set()
+        for c in self._choice._iter():
+            i = int(np.asarray(c))
+            if not 0 <= i < len(its):
+                raise ValueError(f"choose_from_datasets: choice {i} is not an index of the "
+                                 f"{len(its)} datasets")
+            if i in done:
+                continue
+            try:
+                yield next(its[i])
+            except StopIteration:
+                if self._stop:
+                    return
+                done.add(i)
