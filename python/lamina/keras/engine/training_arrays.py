@@ -133,21 +133,6 @@ class ArrayData:
         self.shuffle = shuffle
         self.steps = steps
 
-    def split(self, validation_split):
-        """(x, y, sample_weight) of the last validation_split fraction; keep the rest."""
-        if not 0.0 < validation_split < 1.0:
-            raise ValueError(f"`validation_split` must be in [0, 1), got {validation_split}")
-        cut = int(np.floor(self.n * (1.0 - validation_split)))
-        if cut == 0 or cut == self.n:
-            raise ValueError(f"Training data contains {self.n} samples, which is not "
-                             f"sufficient to split it into a validation and training set as "
-                             f"specified by `validation_split={validation_split}`.")
-        val = tuple(_take(a, slice(cut, self.n)) for a in (self.x, self.y, self.sample_weight))
-        self.x, self.y, self.sample_weight = (_take(a, slice(0, cut)) for a in
-                                              (self.x, self.y, self.sample_weight))
-        self.n = cut
-        return val
-
     @property
     def steps_per_epoch(self):
         if self.steps is not None:

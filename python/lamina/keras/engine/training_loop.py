@@ -7,6 +7,7 @@ import numpy as np
 
 from lamina.keras import callbacks as callbacks_module
 from lamina.keras.engine import data_adapter
+from lamina.keras.engine.training_arrays import to_python, flatten_metrics_in_order
 
 
 def get_verbosity(verbose):
@@ -24,16 +25,6 @@ def should_validate(epoch, validation_freq):
             raise ValueError(f"`validation_freq` can not be less than 1, got {validation_freq}")
         return (epoch + 1) % validation_freq == 0
     return (epoch + 1) in validation_freq
-
-
-def to_python(logs):
-    """Logs as tf.keras hands them to callbacks: scalars as Python numbers."""
-    out = {}
-    for k, v in (logs or {}).items():
-        if hasattr(v, "numpy"):
-            v = v.numpy()
-        out[k] = v.item() if np.ndim(v) == 0 and hasattr(v, "item") else v
-    return out
 
 
 def _callback_list(callbacks, model, verbose, epochs, steps, add_history):
@@ -125,10 +116,7 @@ def evaluate(model, x=None, y=None, batch_size=None, verbose="auto", sample_weig
             logs = to_python(model.test_step(batch))
             cbs.on_test_batch_end(step, logs)
     cbs.on_test_end(logs=logs)
-    if return_dict:
-        return logs
-    from lamina.keras.engine.training_arrays import flatten_metrics_in_order
-    return flatten_metrics_in_order(logs, model.metrics_names)
+    return logs if return_dict else flatten_metrics_in_order(logs, model.metrics_names)
 
 
 def _numpy(out):
