@@ -28,6 +28,10 @@ class Dataset:
     def _spec(self):
         raise NotImplementedError
 
+    def _iter_tensors(self):
+        """The elements as iteration hands them out (lamina tensors)."""
+        return (S.to_tensors(e) for e in self._iter())
+
     # ---- the public face -----------------------------------------------------------------------
     @property
     def element_spec(self):
@@ -240,7 +244,7 @@ class Iterator:
 
     def __init__(self, dataset):
         self._dataset = dataset
-        self._it = dataset._iter()
+        self._it = dataset._iter_tensors()
 
     @property
     def element_spec(self):
@@ -250,7 +254,7 @@ class Iterator:
         return self
 
     def __next__(self):
-        return S.to_tensors(next(self._it))
+        return next(self._it)
 
     def get_next(self):
         return self.__next__()

@@ -5,6 +5,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from lamina.data import structure as S
 from lamina.data.dataset import Dataset, AUTOTUNE
 
 _ITEM, _END, _ERROR = 0, 1, 2
@@ -32,6 +33,12 @@ class PrefetchDataset(Dataset):
             yield from self._input._iter()
             return
         yield from _background(self._input._iter, self._buffer)
+
+    def _iter_tensors(self):
+        # the thread also turns the elements into tensors (a copy each), off the consumer's path
+        if self._buffer == 0:
+            return super()._iter_tensors()
+        return _background(lambda: (S.to_tensors(e) for e in self._input._iter()), self._buffer)
 
 
 def _background(make_iter, size):
