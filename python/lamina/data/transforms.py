@@ -11,7 +11,20 @@ from lamina.tensor_shape import TensorShape
 from lamina.tensor_spec import TensorSpec
 
 
-class MapDataset(Dataset):
+class _OneInput(Dataset):
+    """A dataset over one input, with its input's spec and cardinality unless it says otherwise."""
+
+    def __init__(self, input_dataset):
+        self._input = input_dataset
+
+    def _cardinality(self):
+        return self._input._cardinality()
+
+    def _spec(self):
+        return self._input.element_spec
+
+
+class MapDataset(_OneInput):
     def __init__(self, input_dataset, map_func, num_parallel_calls=None):
         if not callable(map_func):
             raise TypeError(f"map: map_func must be callable, got {type(map_func).__name__}")
@@ -28,9 +41,6 @@ class MapDataset(Dataset):
         if isinstance(out, list):
             out = tuple(out)    # tf.data takes a function's list result as a tuple
         return S.element_to_arrays(out)
-
-    def _cardinality(self):
-        return self._input._cardinality()
 
     def _spec(self):
         # run the function on stand-in elements (unknown sizes as 2 and as 3): a dimension
@@ -50,13 +60,12 @@ class MapDataset(Dataset):
         yield from parallel_map(self._apply, self._input._iter(), workers)
 
 
-class FilterDataset(Dataset):
+class FilterDataset(_OneInput):
+    _cardinality = Dataset._cardinality      # unknown until iterated
+
     def __init__(self, input_dataset, predicate):
         self._input = input_dataset
         self._pred = predicate
-
-    def _spec(self):
-        return self._input.element_spec
 
     def _iter(self):
         for e in self._input._iter():
@@ -68,9 +77,11 @@ class FilterDataset(Dataset):
                 yield e
 
 
-class InterleaveDataset(Dataset):
+class InterleaveDataset(_OneInput):
     """interleave (and flat_map, its cycle_length=1 case): map_func turns each element into a
     dataset; up to cycle_length of them are read in turn, block_length elements at a time."""
+
+    _cardinality = Dataset._cardinality      # unknown until iterated
 
     def __init__(self, input_dataset, map_func, cycle_length, block_length):
         self._input = input_dataset
@@ -120,7 +131,7 @@ class InterleaveDataset(Dataset):
             i = (i + 1) % len(slots)
 
 
-class BatchDataset(Dataset):
+class BatchDataset(_OneInput):
     def __init__(self, input_dataset, batch_size, drop_remainder, padded=False,
                  padded_shapes=None, padding_values=None):
         batch_size = int(np.asarray(batch_size))
@@ -166,7 +177,9 @@ class BatchDataset(Dataset):
             yield make(chunk)
 
 
-class UnbatchDataset(Dataset):
+class UnbatchDataset(_OneInput):
+    _cardinality = Dataset._cardinality      # unknown until iterated
+
     def __init__(self, input_dataset):
         self._input = input_dataset
 
@@ -184,7 +197,7 @@ class UnbatchDataset(Dataset):
                 yield S.map_struct(lambda a: a[i], e)
 
 
-class ShuffleDataset(Dataset):
+class ShuffleDataset(_OneInput):
     """A buffer of buffer_size elements; each output is a uniformly chosen element of the buffer,
     whose place the next input element takes (tf.data's algorithm). With a seed (or a global
     seed set by tf.random.set_seed) the orders are reproducible; reshuffle_each_iteration=False
@@ -207,12 +220,6 @@ class ShuffleDataset(Dataset):
         self._reshuffle = bool(reshuffle)
         self._passes = 0
 
-    def _cardinality(self):
-        return self._input._cardinality()
-
-    def _spec(self):
-        return self._input.element_spec
-
     def _iter(self):
         rng = np.random.default_rng([self._seed, self._passes if self._reshuffle else 0])
         self._passes += 1
@@ -228,7 +235,7 @@ class ShuffleDataset(Dataset):
             yield buf.pop()
 
 
-class RepeatDataset(Dataset):
+class RepeatDataset(_OneInput):
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = -1 if count is None else int(np.asarray(count))
@@ -240,9 +247,6 @@ class RepeatDataset(Dataset):
         if n < 0:
             return n
         return n * self._count
-
-    def _spec(self):
-        return self._input.element_spec
 
     def _iter(self):
         k = 0
@@ -256,7 +260,7 @@ class RepeatDataset(Dataset):
             k += 1
 
 
-class TakeDataset(Dataset):
+class TakeDataset(_OneInput):
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = int(np.asarray(count))
@@ -271,15 +275,12 @@ class TakeDataset(Dataset):
             return UNKNOWN
         return min(n, self._count)
 
-    def _spec(self):
-        return self._input.element_spec
-
     def _iter(self):
         it = self._input._iter()
         return it if self._count < 0 else itertools.islice(it, self._count)
 
 
-class SkipDataset(Dataset):
+class SkipDataset(_OneInput):
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = int(np.asarray(count))
@@ -290,9 +291,6 @@ class SkipDataset(Dataset):
             return n
         return 0 if self._count < 0 else max(n - self._count, 0)
 
-    def _spec(self):
-        return self._input.element_spec
-
     def _iter(self):
         it = self._input._iter()
         if self._count < 0:
@@ -302,7 +300,7 @@ class SkipDataset(Dataset):
         return itertools.islice(it, self._count, None)
 
 
-class ShardDataset(Dataset):
+class ShardDataset(_OneInput):
     def __init__(self, input_dataset, num_shards, index):
         num_shards, index = int(num_shards), int(index)
         if num_shards < 1 or not 0 <= index < num_shards:
@@ -313,9 +311,6 @@ class ShardDataset(Dataset):
     def _cardinality(self):
         n = self._input._cardinality()
         return n if n < 0 else n // self._n + (1 if n % self._n > self._i else 0)
-
-    def _spec(self):
-        return self._input.element_spec
 
     def _iter(self):
         return itertools.islice(self._input._iter(), self._i, None, self._n)
@@ -375,18 +370,12 @@ class ConcatenateDataset(Dataset):
         yield from self._b._iter()
 
 
-class CacheDataset(Dataset):
+class CacheDataset(_OneInput):
     """cache(): the first complete pass is kept in memory; later passes replay it."""
 
     def __init__(self, input_dataset):
         self._input = input_dataset
         self._cache = None
-
-    def _cardinality(self):
-        return self._input._cardinality()
-
-    def _spec(self):
-        return self._input.element_spec
 
     def _iter(self):
         if self._cache is not None:
@@ -399,14 +388,11 @@ class CacheDataset(Dataset):
         self._cache = seen
 
 
-class ScanDataset(Dataset):
+class ScanDataset(_OneInput):
     def __init__(self, input_dataset, initial_state, scan_func):
         self._input = input_dataset
         self._init = S.element_to_arrays(initial_state)
         self._fn = scan_func
-
-    def _cardinality(self):
-        return self._input._cardinality()
 
     def _step(self, state, elem):
         out = self._fn(S.to_tensors(state), *(elem if isinstance(elem, tuple) and not
@@ -428,14 +414,7 @@ class ScanDataset(Dataset):
             yield value
 
 
-class TakeWhileDataset(Dataset):
-    def __init__(self, input_dataset, predicate):
-        self._input = input_dataset
-        self._pred = predicate
-
-    def _spec(self):
-        return self._input.element_spec
-
+class TakeWhileDataset(FilterDataset):
     def _iter(self):
         for e in self._input._iter():
             if not bool(np.asarray(_call(self._pred, S.to_tensors(e)))):
@@ -443,15 +422,14 @@ class TakeWhileDataset(Dataset):
             yield e
 
 
-class UniqueDataset(Dataset):
+class UniqueDataset(_OneInput):
+    _cardinality = Dataset._cardinality      # unknown until iterated
+
     def __init__(self, input_dataset):
         spec = input_dataset.element_spec
         if S.is_struct(spec) or spec.shape.rank != 0:
             raise TypeError("unique: the dataset's elements must be scalars (one component)")
         self._input = input_dataset
-
-    def _spec(self):
-        return self._input.element_spec
 
     def _iter(self):
         seen = set()
