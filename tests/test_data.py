@@ -341,3 +341,16 @@ def test_sample_and_choose_from_datasets():
     out = values(D.choose_from_datasets([D.range(3), D.range(10, 13)],
                                         D.from_tensor_slices(np.array([0, 1, 1, 0], np.int64))))
     assert out == [0, 10, 11, 1]
+
+
+def test_py_function_and_numpy_function_in_map():
+    def upper(v):
+        return v.numpy() * 10
+
+    ds = D.range(3).map(lambda v: tf.py_function(upper, [v], tf.int64))
+    assert values(ds) == [0, 10, 20]
+    ds = D.range(3).map(lambda v: tf.numpy_function(lambda a: (a + 1.5, a), [v],
+                                                    [tf.float32, tf.int64]))
+    assert values(ds) == [(1.5, 0), (2.5, 1), (3.5, 2)]
+    with pytest.raises(ValueError, match="Tout"):
+        tf.py_function(lambda: (1, 2), [], [tf.int32])

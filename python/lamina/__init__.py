@@ -27,6 +27,7 @@ from lamina._core import dense  # act(x @ w + bias), fused
 from lamina._core import identity, stop_gradient
 from lamina.backprop import GradientTape, UnconnectedGradients
 from lamina.custom_gradient import custom_gradient
+from lamina.script_ops import py_function, numpy_function
 from lamina.tensor_shape import TensorShape
 from lamina.tensor_spec import TensorSpec
 from lamina import config, dtypes, errors, math, nn, linalg, nest, random
