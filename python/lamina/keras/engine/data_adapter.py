@@ -26,7 +26,8 @@ _log = logging.getLogger("lamina")
 
 # tf.keras's names for packing a batch (train_step unpacks with the same function)
 from lamina.keras.engine.training_arrays import (  # noqa: E402
-    pack_x_y_sample_weight, unpack_x_y_sample_weight, class_weights_to_sample_weights)
+    pack_x_y_sample_weight, unpack_x_y_sample_weight, class_weights_to_sample_weights,
+    num_samples, _as_numpy)
 
 
 def _map(fn, x):
@@ -116,16 +117,20 @@ def _with_class_weight(batch, class_weight):
 # ---- adapters: one per kind of input -------------------------------------------------------------
 class _ArrayAdapter:
     def __init__(self, x, y, sample_weight, batch_size, shuffle, epochs):
-        x, y, sample_weight = (_map(_as_array, v) for v in (x, y, sample_weight))
-        lengths = {int(a.shape[0]) for a in _leaves((x, y, sample_weight)) if a.ndim}
+        # lists of numbers become arrays, lists of arrays stay inputs (training_arrays's rule)
+        x, y, sample_weight = (_as_numpy(v) for v in (x, y, sample_weight))
         if any(a.ndim == 0 for a in _leaves((x, y, sample_weight))):
             raise ValueError("fit/evaluate/predict: every input array needs a batch dimension; "
                              "got a scalar")
-        if len(lengths) > 1:
-            sizes = {"x": [a.shape[0] for a in _leaves(x)], "y": [a.shape[0] for a in _leaves(y)]}
-            raise ValueError(f"Data cardinality is ambiguous: all arrays must contain the same "
-                             f"number of samples; got sizes {sizes}")
-        self.num_samples = lengths.pop() if lengths else 0
+        self.num_samples = num_samples(x)
+        for what, v in (("y", y), ("sample_weight", sample_weight)):
+            if v is not None and num_samples(v) != self.num_samples:
+                raise ValueError(f"Data cardinality is ambiguous: x sizes: {self.num_samples}, "
+                                 f"{what} sizes: {num_samples(v)}. Make sure all arrays contain "
+                                 f"the same number of samples.")
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or
+                                       batch_size <= 0):
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size = batch_size or 32
         self._data = (x, y, sample_weight)
         self._shuffle = shuffle

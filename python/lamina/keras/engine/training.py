@@ -394,10 +394,11 @@ class Model(Layer):
         return self(x, training=False)
 
     def _one_batch(self, x, y, sample_weight, class_weight=None):
-        from lamina.keras.engine.training_arrays import ArrayData
-        data = ArrayData(x, y, sample_weight, batch_size=max(1, _n_samples(x)),
-                         class_weight=class_weight)
-        return next(iter(data.batches()))
+        from lamina.keras.engine.data_adapter import DataHandler
+        data = DataHandler(x, y, sample_weight, batch_size=max(1, _n_samples(x)),
+                           class_weight=class_weight)
+        (_, iterator), = data.enumerate_epochs()
+        return data.next_batch(iterator)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
