@@ -378,3 +378,15 @@ def test_model_checkpoint_and_backup_need_saving_or_use_it(tmp_path):
     m.fit(x, y, epochs=2, verbose=0, callbacks=[C.ModelCheckpoint(
         str(tmp_path / "w.{epoch:02d}.weights.h5"), save_weights_only=True)])
     assert sorted(os.listdir(tmp_path)) == ["w.01.weights.h5", "w.02.weights.h5"]
+
+    class Interrupt(C.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("interrupted")
+    backup = str(tmp_path / "backup")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        model().fit(x, y, epochs=5, verbose=0, callbacks=[C.BackupAndRestore(backup),
+                                                          Interrupt()])
+    assert sorted(os.listdir(backup)) == ["training_state.json", "weights.h5"]
+    h = model().fit(x, y, epochs=5, verbose=0, callbacks=[C.BackupAndRestore(backup)])
+    assert h.epoch == [2, 3, 4] and not os.path.exists(backup)   # resumed, then cleaned up
