@@ -27,6 +27,7 @@ from lamina._core import dense  # act(x @ w + bias), fused
 from lamina._core import identity, stop_gradient
 from lamina.backprop import GradientTape, UnconnectedGradients
 from lamina.custom_gradient import custom_gradient
+from lamina.script_ops import py_function, numpy_function
 from lamina.tensor_shape import TensorShape
 from lamina.tensor_spec import TensorSpec
 from lamina import config, dtypes, errors, math, nn, linalg, nest, random
@@ -57,9 +58,9 @@ _LAZY_INITIALIZERS = ("random_normal_initializer", "random_uniform_initializer",
 
 
 def __getattr__(name):
-    if name == "keras":
+    if name in ("keras", "data"):
         import importlib
-        return importlib.import_module("lamina.keras")
+        return importlib.import_module("lamina." + name)
     if name in _LAZY_INITIALIZERS:
         from lamina.keras import initializers
         return getattr(initializers, name)

@@ -107,15 +107,6 @@ def deserialize_keras_object(config, module_objects=None, custom_objects=None,
     return cls.from_config(inner)
 
 
-def to_categorical(y, num_classes=None, dtype="float32"):
-    import numpy as np
-    y = np.asarray(y, dtype="int64").ravel()
-    num_classes = num_classes or int(y.max()) + 1
-    out = np.zeros((y.shape[0], num_classes), dtype=dtype)
-    out[np.arange(y.shape[0]), y] = 1
-    return out
-
-
 def set_random_seed(seed):
     import random
     import numpy as np
@@ -134,3 +125,7 @@ def unpack_x_y_sample_weight(data):
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     from lamina.keras.engine.training_arrays import pack_x_y_sample_weight as pack
     return pack(x, y, sample_weight)
+
+
+from lamina.keras.progbar import Progbar  # noqa: E402
+from lamina.keras.data_utils import Sequence, PyDataset, pad_sequences, to_categorical  # noqa
