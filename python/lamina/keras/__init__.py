@@ -5,7 +5,5 @@ from lamina.keras import layers
 from lamina.keras.engine.input_layer import Input
 from lamina.keras.engine.training import Model
 from lamina.keras.engine.sequential import Sequential
-from lamina.keras import metrics, losses, optimizers, utils
-
-models = type("models", (), {"Model": Model, "Sequential": Sequential})
+from lamina.keras import metrics, losses, optimizers, utils, saving, models
 __version__ = "2.15.0-lamina"

@@ -156,12 +156,7 @@ mae = MAE = mean_absolute_error
 
 
 def get(identifier):
-    if callable(identifier) and not isinstance(identifier, type):
-        return identifier
-    if isinstance(identifier, type):
-        return identifier()
-    table = {k: v for k, v in globals().items() if callable(v) and not k.startswith("_")
-             and not isinstance(v, type)}
-    if identifier in table:
-        return table[identifier]
-    raise ValueError(f"Unknown loss function: {identifier!r}")
+    """A loss function or Loss object from a name, a config dict, a class or a callable."""
+    from lamina.keras.saving import serialization
+    table = {k: v for k, v in globals().items() if callable(v) and not k.startswith("_")}
+    return serialization.get(identifier, table, "loss function")

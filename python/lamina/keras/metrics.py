@@ -126,11 +126,13 @@ class SparseCategoricalAccuracy(Mean):
 
 
 def get(identifier):
-    table = {"mean": Mean, "sum": Sum, "accuracy": Accuracy,
-             "sparse_categorical_accuracy": SparseCategoricalAccuracy}
-    if isinstance(identifier, str):
-        return table[identifier]()
-    return identifier
+    """A Metric from a name ('mean', 'accuracy', ...), a config dict or a class; a callable as
+    it is."""
+    from lamina.keras.saving import serialization
+    table = {k: v for k, v in globals().items() if isinstance(v, type) and issubclass(v, Metric)}
+    table.update({"mean": Mean, "sum": Sum, "accuracy": Accuracy,
+                  "sparse_categorical_accuracy": SparseCategoricalAccuracy})
+    return serialization.get(identifier, table, "metric")
 
 
 class MeanMetricWrapper(Mean):

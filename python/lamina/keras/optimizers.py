@@ -70,14 +70,6 @@ class SGD(Optimizer):
                 "momentum": self.momentum, "nesterov": self.nesterov}
 
 
-def get(identifier):
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if identifier in ("sgd", "SGD"):
-        return SGD()
-    raise ValueError(f"Unknown optimizer: {identifier!r}")
-
-
 class RMSprop(Optimizer):
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name="RMSprop", **kwargs):
@@ -138,13 +130,13 @@ legacy = type("legacy", (), {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam})
 experimental = legacy
 
 
-def get(identifier):   # noqa: F811 (extends the SGD-only version above)
+def get(identifier):
+    """An Optimizer as it is; a name ('adam', any case) or a config dict deserialized."""
+    from lamina.keras.saving import serialization
     if isinstance(identifier, Optimizer):
         return identifier
-    table = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
-    if isinstance(identifier, str) and identifier.lower() in table:
-        return table[identifier.lower()]()
-    if isinstance(identifier, dict):
-        cls = table[identifier["class_name"].lower()]
-        return cls(**identifier.get("config", {}))
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+    table = {c.__name__: c for c in (SGD, RMSprop, Adam)}
+    table.update({k.lower(): c for k, c in table.items()})
+    if isinstance(identifier, str):
+        identifier = identifier.lower()
+    return serialization.get(identifier, table, "optimizer")

@@ -21,5 +21,7 @@ def serialize(layer):
 
 
 def deserialize(config, custom_objects=None):
-    from lamina.keras.utils import deserialize_keras_object
-    return deserialize_keras_object(config, custom_objects=custom_objects)
+    """(as tf.keras 2's layers.deserialize: Lambda bytecode is refused only inside a load in
+    safe mode)"""
+    from lamina.keras.saving.serialization import deserialize_nested
+    return deserialize_nested(config, custom_objects)

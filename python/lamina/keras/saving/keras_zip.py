@@ -1,0 +1,137 @@
+"""The Keras v3 format `.keras`: a zip of metadata.json, config.json and model.weights.h5,
+stored uncompressed, as tf_keras 2.13+ and Keras 3 write it.
+
+Reading never extracts anything to disk: the members are read into memory by name, each bounded
+(declared size and bytes actually inflated), so a hostile zip can neither write outside a
+directory nor exhaust memory."""
+import datetime
+import io
+import json
+import zipfile
+
+from lamina.keras.saving.errors import ModelFileError, open_h5
+from lamina.keras.saving import model_config, weights_v3
+
+CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+MAX_JSON_BYTES = 64 << 20          # a config larger than this is not a model config
+MAX_WEIGHTS_BYTES = 8 << 30        # the bytes a weights member may inflate to
+
+
+def save(model, path, include_optimizer=True):
+    config = model_config.model_to_config(model, include_compile=include_optimizer)
+    metadata = {"keras_version": model_config.KERAS_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    weights = io.BytesIO()
+    with open_h5(weights, "w") as f:
+        weights_v3.save(model, f, include_optimizer=include_optimizer)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(METADATA, json.dumps(metadata))
+        z.writestr(CONFIG, json.dumps(config))
+        z.writestr(WEIGHTS, weights.getvalue())
+
+
+def _check_names(z, path):
+    for info in z.infolist():
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise ModelFileError(path, f"the zip holds a member named {name!r} that points "
+                                       f"outside the archive; refusing the file")
+
+
+def _read_member(z, name, limit, path):
+    try:
+        info = z.getinfo(name)
+    except KeyError:
+        raise ModelFileError(path, f"the .keras zip has no '{name}' member (it holds "
+                                   f"{z.namelist()[:10]})") from None
+    if info.file_size > limit:
+        raise ModelFileError(path, f"the member '{name}' declares {info.file_size} bytes, more "
+                                   f"than the {limit} allowed")
+    out = bytearray()
+    try:
+        with z.open(info) as f:
+            while True:
+                chunk = f.read(1 << 20)
+                if not chunk:
+                    break
+                out += chunk
+                if len(out) > limit:
+                    raise ModelFileError(path, f"the member '{name}' inflates past {limit} "
+                                               f"bytes (a zip bomb?)")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+            NotImplementedError) as e:
+        if isinstance(e, ModelFileError):
+            raise
+        raise ModelFileError(path, f"the member '{name}' of the zip is damaged ({e})") from None
+    except Exception as e:   # zlib.error and the like: a corrupted stream
+        raise ModelFileError(path, f"the member '{name}' of the zip is damaged ({e})") from None
+    return bytes(out)
+
+
+def _read_json(z, name, path):
+    raw = _read_member(z, name, MAX_JSON_BYTES, path)
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ModelFileError(path, f"'{name}' is not valid JSON ({e})") from None
+    if not isinstance(value, dict):
+        raise ModelFileError(path, f"'{name}' holds a {type(value).__name__}, not an object")
+    return value
+
+
+def open_zip(path):
+    try:
+        z = zipfile.ZipFile(path, "r")
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise ModelFileError(path, f"it is not a valid .keras file: not a readable zip "
+                                   f"archive ({e})") from None
+    _check_names(z, path)
+    return z
+
+
+def load(path, custom_objects=None, compile=True, safe_mode=True):
+    from lamina.keras.saving.serialization import safe_mode_scope
+    with open_zip(path) as z:
+        if METADATA in z.namelist():
+            _read_json(z, METADATA, path)
+        config = _read_json(z, CONFIG, path)
+        weights = _read_member(z, WEIGHTS, MAX_WEIGHTS_BYTES, path)
+    with safe_mode_scope(safe_mode):
+        model = build_model(config, custom_objects, path, safe_mode)
+    with open_h5(io.BytesIO(weights)) as f:
+        load_weights_into(model, f, path, compile and "compile_config" in config, config,
+                          custom_objects)
+    return model
+
+
+def build_model(config, custom_objects, path, safe_mode):
+    """A fresh model from a config.json (build_config applied), with clear errors."""
+    try:
+        model = model_config.model_from_config(config, custom_objects, safe_mode=safe_mode)
+    except (ModelFileError, NotImplementedError):
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
+        raise ModelFileError(path, f"its model config cannot be rebuilt: {e}") from e
+    from lamina.keras.engine.training import Model
+    if not isinstance(model, Model):
+        raise ModelFileError(path, f"its config describes a {type(model).__name__}, not a model")
+    if not model.built and config.get("build_config"):
+        model.build_from_config(config["build_config"])
+    return model
+
+
+def load_weights_into(model, f, path, compile=False, config=None, custom_objects=None):
+    """Check every variable against the file, then assign them all; compile and restore the
+    optimizer when asked."""
+    pairs = weights_v3.read_assignments(model, f, path)
+    for v, value in pairs:
+        v.assign(value.astype(v.dtype.name))
+    if compile:
+        from lamina.keras.saving import optimizer_state
+        model_config.compile_from_config(model, config["compile_config"], custom_objects)
+        arrays = weights_v3.read_optimizer(f, path)
+        if arrays is not None:
+            optimizer_state.restore(model.optimizer, model.trainable_variables, arrays, path)
