@@ -167,10 +167,24 @@ def _legacy_node(node, ref):
 
 
 def _has_own_node(layer):
-    """A model with its own inputs: tf.keras 2 counts its inner input node as its node 0, so
-    its calls in an outer graph are numbered from 1 in tf.keras 2's node format."""
-    from lamina.keras.engine.training import Model
-    return isinstance(layer, Model) and bool(getattr(layer, "inputs", None))
+    """A functional model: tf.keras 2 counts its inner input node as its node 0, so its calls
+    in an outer graph are numbered from 1 in tf.keras 2's node format. (A Sequential inside a
+    functional model is written without its input, so its calls count from 0 in tf_keras 2
+    and Keras 3 alike.)"""
+    return bool(getattr(layer, "_is_graph_network", False))
+
+
+def _nested_config(layer, conf):
+    """A Sequential inside a functional model loses its InputLayer and build_config: tf_keras
+    2 then numbers its nodes from 0 as Keras 3 does (the outer graph gives it its input)."""
+    from lamina.keras.engine.sequential import Sequential
+    if isinstance(layer, Sequential) and isinstance(conf.get("config"), dict):
+        conf["config"]["layers"] = [c for c in conf["config"]["layers"]
+                                    if c.get("class_name") != "InputLayer"]
+        conf.pop("build_config", None)
+        for c in conf["config"]["layers"][:1]:
+            c.get("config", {}).pop("batch_input_shape", None)
+    return conf
 
 
 def _legacy_ref(r, layer):
@@ -197,7 +211,7 @@ def functional_config(model):
     for node in model._nodes:
         by_layer.setdefault(id(node.layer), []).append(node)
     for layer in model._graph_layers:
-        conf = serialize_keras_object(layer)
+        conf = _nested_config(layer, serialize_keras_object(layer))
         conf["name"] = layer.name
         inbound = []
         for node in by_layer.get(id(layer), []):
@@ -238,6 +252,7 @@ def functional_from_config(cls, config, custom_objects=None, layers=None, input_
     """The model a functional config describes; `layers` ({name: layer}) and `input_tensors`
     (replacing the Input layers in order) serve clone_model."""
     from lamina.keras.saving.serialization import deserialize_nested
+    from lamina.keras.engine.training import Model
     created = {}
     outputs_of = {}   # layer name -> list of node outputs
     given_inputs = list(input_tensors or [])
@@ -245,10 +260,10 @@ def functional_from_config(cls, config, custom_objects=None, layers=None, input_
     def lookup(name, node_idx, tensor_idx, *rest):
         return flatten(outputs_of[name][node_idx])[tensor_idx]
 
+    own_node = set()  # models made with their own inputs: tf.keras 2 numbers their calls from 1
+
     def legacy_lookup(name, node_idx, tensor_idx, *rest):
-        if name in created and _has_own_node(created[name]):
-            node_idx -= 1
-        return lookup(name, node_idx, tensor_idx)
+        return lookup(name, node_idx - (name in own_node), tensor_idx)
     pending = []      # [layer name, its nodes' configs not yet applied], in config order
     for lconf in config["layers"]:
         name = lconf.get("name") or lconf.get("config", {}).get("name")
@@ -259,6 +274,8 @@ def functional_from_config(cls, config, custom_objects=None, layers=None, input_
         if layer is None:
             layer = deserialize_nested(lconf, custom_objects)
         created[name] = layer
+        if isinstance(layer, Model) and getattr(layer, "inputs", None):
+            own_node.add(name)
         if type(layer).__name__ == "InputLayer":
             outputs_of[name] = [layer._inbound_nodes[0].outputs]
             continue
