@@ -23,8 +23,10 @@ def h5py():
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
-def open_h5(path, mode="r"):
-    """An h5py.File; on reading, a file that is not HDF5 raises ModelFileError."""
+def open_h5(path, mode="r", name=None):
+    """An h5py.File; on reading, a file that is not HDF5 raises ModelFileError (naming `name`,
+    or the path)."""
+    name = path if name is None else name
     if mode == "r":
         if hasattr(path, "read"):
             head = path.read(8)
@@ -34,10 +36,10 @@ def open_h5(path, mode="r"):
                 with open(path, "rb") as f:
                     head = f.read(8)
             except OSError as e:
-                raise ModelFileError(path, f"the file cannot be opened ({e.strerror})") from None
+                raise ModelFileError(name, f"the file cannot be opened ({e.strerror})") from None
         if head != HDF5_SIGNATURE:
-            raise ModelFileError(path, "it is not an HDF5 file (no HDF5 signature at its start)")
+            raise ModelFileError(name, "it is not an HDF5 file (no HDF5 signature at its start)")
     try:
         return h5py().File(path, mode)
     except OSError as e:
-        raise ModelFileError(path, f"the HDF5 file is damaged or unreadable ({e})") from None
+        raise ModelFileError(name, f"the HDF5 file is damaged or unreadable ({e})") from None

@@ -101,10 +101,15 @@ def load(path, custom_objects=None, compile=True, safe_mode=True):
         weights = _read_member(z, WEIGHTS, MAX_WEIGHTS_BYTES, path)
     with safe_mode_scope(safe_mode):
         model = build_model(config, custom_objects, path, safe_mode)
-    with open_h5(io.BytesIO(weights)) as f:
+    with open_weights(weights, path) as f:
         load_weights_into(model, f, path, compile and "compile_config" in config, config,
                           custom_objects)
     return model
+
+
+def open_weights(data, path):
+    """The weights member (bytes) as an h5py.File; errors name the .keras file."""
+    return open_h5(io.BytesIO(data), name=f"{path} (its {WEIGHTS})")
 
 
 def build_model(config, custom_objects, path, safe_mode):

@@ -78,8 +78,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
         from lamina.keras.saving import keras_zip
         with keras_zip.open_zip(path) as z:
             data = keras_zip._read_member(z, keras_zip.WEIGHTS, keras_zip.MAX_WEIGHTS_BYTES, path)
-        import io
-        with open_h5(io.BytesIO(data)) as f:
+        with keras_zip.open_weights(data, path) as f:
             keras_zip.load_weights_into(model, f, path)
         return
     if not str(path).endswith(WEIGHT_SUFFIXES):
