@@ -77,12 +77,21 @@ def _named_arguments(cls):
     return names
 
 
-def known_classes():
-    """Layer and model classes by the names Keras files give them (for configs that name no
-    module table: layers inside models, models)."""
-    from lamina.keras import layers
+def known_classes(module=None):
+    """Classes by the names Keras files give them, for a config that names no table of its
+    own: the Keras module it names (keras.regularizers, ...), else layers and models."""
+    import lamina.keras as K
     from lamina.keras.engine.training import Model
     from lamina.keras.engine.sequential import Sequential
-    table = {k: v for k, v in vars(layers).items() if isinstance(v, type)}
-    table.update({"Model": Model, "Functional": Model, "Sequential": Sequential})
+    from lamina.keras.mixed_precision import Policy
+    sub = str(module or "").split(".")
+    tables = {"initializers": K.initializers, "regularizers": K.regularizers,
+              "constraints": K.constraints, "optimizers": K.optimizers, "losses": K.losses,
+              "metrics": K.metrics, "activations": K.activations}
+    owner = next((tables[p] for p in sub[1:2] if p in tables), None)
+    if owner is not None:
+        return {k: v for k, v in vars(owner).items() if isinstance(v, type)}
+    table = {k: v for k, v in vars(K.layers).items() if isinstance(v, type)}
+    table.update({"Model": Model, "Functional": Model, "Sequential": Sequential,
+                  "Policy": Policy})
     return table

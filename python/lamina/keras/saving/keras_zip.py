@@ -123,9 +123,30 @@ def build_model(config, custom_objects, path, safe_mode):
     from lamina.keras.engine.training import Model
     if not isinstance(model, Model):
         raise ModelFileError(path, f"its config describes a {type(model).__name__}, not a model")
-    if not model.built and config.get("build_config"):
-        model.build_from_config(config["build_config"])
+    if config.get("build_config") and (not model.built or not model.weights):
+        _build(model, config["build_config"], path)
     return model
+
+
+def _build(model, build_config, path):
+    """build_from_config; a subclassed model that has no build() of its own is built as tf.keras
+    builds one: by calling it (here on zeros of the recorded input shape)."""
+    from lamina.keras.engine.training import Model
+    from lamina.keras.engine.sequential import Sequential
+    shape = build_config.get("input_shape") if isinstance(build_config, dict) else None
+    subclassed = not isinstance(model, Sequential) and not model._is_graph_network and \
+        type(model).build is Model.build
+    one_shape = isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int)
+                                                         for d in shape)
+    try:
+        if subclassed and one_shape:
+            import numpy as np
+            model(np.zeros([d or 1 for d in shape], "float32"), training=False)
+        else:
+            model.build_from_config(build_config)
+    except (ValueError, TypeError, IndexError) as e:
+        raise ModelFileError(path, f"the model cannot be built from its build_config "
+                                   f"{build_config}: {e}") from e
 
 
 def load_weights_into(model, f, path, compile=False, config=None, custom_objects=None):

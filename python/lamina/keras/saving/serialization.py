@@ -131,7 +131,7 @@ def _deserialize(config, module_objects, custom_objects, printable_module_name):
         if key:
             cls = _lookup(key, module_objects, custom_objects)
             if cls is None and module_objects is None:
-                cls = _compat.known_classes().get(key)
+                cls = _compat.known_classes(config.get("module")).get(key)
             if cls is not None:
                 break
     if cls is None:
