@@ -19,6 +19,7 @@ FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 sys.path.insert(0, FIXTURES)
 import make_keras_files  # noqa: E402  (the model builders, shared with the side environment)
 
+make_keras_files.scale_layer(tf.keras)   # registers 'fixtures>Scale' with lamina
 KERAS_FILES = os.path.join(FIXTURES, "keras_files")
 LAMINA_WRITTEN = os.path.join(FIXTURES, "lamina_written")
 

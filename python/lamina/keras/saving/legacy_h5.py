@@ -106,18 +106,33 @@ def assign(pairs):
 
 
 # ---- whole models -------------------------------------------------------------------------------
+def legacy_config(x):
+    """tf.keras 2's legacy serialization, which its .h5 files hold: {'class_name', 'config'}
+    only, a registered class named by its registered name ('package>Name')."""
+    if isinstance(x, list):
+        return [legacy_config(v) for v in x]
+    if not isinstance(x, dict):
+        return x
+    out = {k: legacy_config(v) for k, v in x.items()
+           if k not in ("module", "registered_name", "build_config", "compile_config")}
+    if "class_name" in x and x.get("registered_name"):
+        out["class_name"] = x["registered_name"]
+    return out
+
+
 def save_model(model, path, include_optimizer=True):
     from lamina.keras.saving.serialization import serialize_keras_object
     with open_h5(path, "w") as f:
         f.attrs["backend"] = "tensorflow"
         f.attrs["keras_version"] = model_config.KERAS_VERSION
-        config = model_config._plain(serialize_keras_object(model))
+        config = legacy_config(model_config._plain(serialize_keras_object(model)))
         f.attrs["model_config"] = json.dumps(config)
         if include_optimizer and getattr(model, "_is_compiled", False):
             cc = model_config.compile_config(model)
             f.attrs["training_config"] = json.dumps(model_config._plain(
-                {"loss": cc["loss"], "metrics": cc["metrics"], "weighted_metrics": None,
-                 "loss_weights": None, "optimizer_config": cc["optimizer"]}))
+                {"loss": legacy_config(cc["loss"]), "metrics": cc["metrics"],
+                 "weighted_metrics": None, "loss_weights": None,
+                 "optimizer_config": legacy_config(cc["optimizer"])}))
         save_weights_to_group(model, f.create_group("model_weights"))
         values = optimizer_state.values(model.optimizer) \
             if include_optimizer and getattr(model, "optimizer", None) is not None else None
