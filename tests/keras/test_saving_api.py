@@ -294,3 +294,33 @@ def test_files_written_are_the_v3_and_legacy_layouts(tmp_path):
         assert [n.decode() for n in g.attrs["weight_names"]] == [w.name for w in
                                                                  model.layers[0].weights]
     assert os.path.getsize(str(tmp_path / "m.h5")) > 0
+
+
+def test_layers_that_save_their_own_state(tmp_path):
+    @keras.saving.register_keras_serializable(package="my_custom_package")
+    class LayerWithCustomVariables(keras.layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.stored_variables = tf.Variable(np.random.random((10,)), name="special_arr",
+                                                dtype=tf.float32)
+
+        def save_own_variables(self, store):
+            super().save_own_variables(store)
+            store["variables"] = self.stored_variables.numpy()
+
+        def load_own_variables(self, store):
+            self.stored_variables.assign(store["variables"])
+            for i, v in enumerate(self.weights):
+                v.assign(store[f"{i}"])
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    layer = LayerWithCustomVariables(1)
+    model = keras.Sequential([keras.Input((3,)), layer])
+    layer.stored_variables.assign(np.arange(10, dtype="float32"))
+    path = str(tmp_path / "custom_vars.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.layers[0].stored_variables.numpy(), np.arange(10))
+    np.testing.assert_array_equal(loaded.layers[0].kernel.numpy(), layer.kernel.numpy())

@@ -1335,6 +1335,21 @@ class Layer:
             raise TypeError(f"Error when deserializing class '{cls.__name__}' using config="
                             f"{config}.\n\nException encountered: {e}") from e
 
+    def save_own_variables(self, store):
+        """Keras's hook for a file's `vars` group: store["0"], store["1"], ... = the layer's own
+        weights, trainable then non-trainable (override to save other state)."""
+        for i, v in enumerate(self._trainable_weights + self._non_trainable_weights):
+            store[str(i)] = v.numpy()
+
+    def load_own_variables(self, store):
+        """The reverse of save_own_variables."""
+        own = self._trainable_weights + self._non_trainable_weights
+        if len(store) != len(own):
+            raise ValueError(f"Layer '{self.name}' expected {len(own)} variables, but received "
+                             f"{len(store)} variables during loading.")
+        for i, v in enumerate(own):
+            v.assign(store[str(i)])
+
     def get_build_config(self):
         if self._build_input_shape is not None:
             def conv(s):

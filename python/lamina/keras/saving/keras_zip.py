@@ -152,9 +152,7 @@ def _build(model, build_config, path):
 def load_weights_into(model, f, path, compile=False, config=None, custom_objects=None):
     """Check every variable against the file, then assign them all; compile and restore the
     optimizer when asked."""
-    pairs = weights_v3.read_assignments(model, f, path)
-    for v, value in pairs:
-        v.assign(value.astype(v.dtype.name))
+    weights_v3.assign(weights_v3.read_assignments(model, f, path), path)
     if compile:
         from lamina.keras.saving import optimizer_state
         model_config.compile_from_config(model, config["compile_config"], custom_objects)

@@ -101,8 +101,7 @@ def load_weights(model, filepath, by_name=False, skip_mismatch=False):
                 raise ValueError(f"{path}: by_name=True applies to tf.keras 2's .h5 weights; "
                                  f"this file has the Keras v3 layout")
             from lamina.keras.saving import weights_v3
-            for v, value in weights_v3.read_assignments(model, f, path, skip_mismatch):
-                v.assign(value.astype(v.dtype.name))
+            weights_v3.assign(weights_v3.read_assignments(model, f, path, skip_mismatch), path)
         else:
             raise ModelFileError(path, "it is HDF5 but holds no Keras weights (neither "
                                        "layer_names nor a layers group)")

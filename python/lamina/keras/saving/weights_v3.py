@@ -74,12 +74,21 @@ def layer_paths(model):
     return out
 
 
+def _custom(layer, method):
+    """True when the layer's class overrides save_own_variables / load_own_variables."""
+    from lamina.keras.engine.base_layer import Layer
+    return getattr(type(layer), method) is not getattr(Layer, method)
+
+
 def save(model, h5file, include_optimizer=True):
     for path, layer in layer_paths(model):
         group = h5file.create_group(f"{path}/vars" if path else "vars")
         group.attrs["name"] = layer.name
-        for i, v in enumerate(own_variables(layer)):
-            group.create_dataset(str(i), data=np.asarray(v.numpy()))
+        store = {}
+        layer.save_own_variables(store)
+        for key, value in store.items():
+            group.create_dataset(str(key), data=np.asarray(
+                value.numpy() if hasattr(value, "numpy") else value))
     opt = getattr(model, "optimizer", None) if include_optimizer else None
     values = optimizer_state.values(opt) if opt is not None else None
     if values is not None:
@@ -89,7 +98,7 @@ def save(model, h5file, include_optimizer=True):
             group.create_dataset(str(i), data=v)
 
 
-def _read_vars(h5file, path, filename):
+def _read_vars(h5file, path, filename, by_name=False):
     key = f"{path}/vars" if path else "vars"
     if key not in h5file:
         return None
@@ -97,23 +106,30 @@ def _read_vars(h5file, path, filename):
     if not hasattr(group, "keys"):
         raise ModelFileError(filename, f"'{key}' in the weights file is not a group")
     names = list(group.keys())
+    if by_name:
+        return {n: _numeric(group[n], f"{key}/{n}", filename) for n in names}
     if sorted(names, key=lambda n: (len(n), n)) != [str(i) for i in range(len(names))]:
         raise ModelFileError(filename, f"the variables of '{key}' are named {names}; expected "
                                        f"0..{len(names) - 1}")
-    values = []
-    for i in range(len(names)):
-        ds = group[str(i)]
-        if not hasattr(ds, "shape") or ds.dtype.kind not in "fiub":
-            raise ModelFileError(filename, f"'{key}/{i}' is not a numeric dataset")
-        values.append(ds[()])
-    return values
+    return [_numeric(group[str(i)], f"{key}/{i}", filename) for i in range(len(names))]
+
+
+def _numeric(ds, where, filename):
+    if not hasattr(ds, "shape") or ds.dtype.kind not in "fiub":
+        raise ModelFileError(filename, f"'{where}' is not a numeric dataset")
+    return ds[()]
 
 
 def read_assignments(model, h5file, filename, skip_mismatch=False):
     """[(variable, value)] for every variable of the model, checked against the file (count and
-    shape) before anything is assigned."""
-    pairs = []
+    shape) before anything is assigned; and [(layer, store)] for the layers that load their own
+    state (a custom load_own_variables), to call after."""
+    pairs, custom = [], []
     for path, layer in layer_paths(model):
+        if _custom(layer, "load_own_variables"):
+            store = _read_vars(h5file, path, filename, by_name=True)
+            custom.append((layer, store if store is not None else {}))
+            continue
         variables = own_variables(layer)
         values = _read_vars(h5file, path, filename)
         where = f"layer '{layer.name}' (group '{path or '/'}')"
@@ -131,7 +147,19 @@ def read_assignments(model, h5file, filename, skip_mismatch=False):
                                            f"the file has {len(values)}")
         checked = _check_shapes(variables, values, where, filename, skip_mismatch)
         pairs.extend(checked)
-    return pairs
+    return pairs, custom
+
+
+def assign(assignments, filename):
+    pairs, custom = assignments
+    for v, value in pairs:
+        v.assign(value.astype(v.dtype.name))
+    for layer, store in custom:
+        try:
+            layer.load_own_variables(store)
+        except (ValueError, KeyError, TypeError) as e:
+            raise ModelFileError(filename, f"layer '{layer.name}' could not load its state: "
+                                           f"{e}") from e
 
 
 def _check_shapes(variables, values, where, filename, skip_mismatch):
