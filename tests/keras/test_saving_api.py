@@ -171,7 +171,7 @@ def test_every_kind_of_get_resolves_names_and_configs():
     assert keras.losses.get("mse") is keras.losses.mean_squared_error
     assert type(keras.losses.get({"class_name": "MeanSquaredError", "config": {}})).__name__ \
         == "MeanSquaredError"
-    assert type(keras.metrics.get("mean")).__name__ == "Mean"
+    assert type(keras.metrics.get("Mean")).__name__ == "Mean"
     assert type(keras.initializers.get("glorot_uniform")).__name__ == "GlorotUniform"
     assert type(keras.regularizers.get({"class_name": "L2", "config": {"l2": 0.1}})).__name__ \
         == "L2"

@@ -57,6 +57,33 @@ def test_every_fixture_model_has_files_from_both_keras_versions():
         assert os.path.exists(os.path.join(KERAS_FILES, "keras3", name + ".keras"))
 
 
+def _compiled_cases():
+    out = []
+    for flavor in ("tf_keras", "keras3"):
+        for name, (_, optimizer) in make_keras_files.MODELS.items():
+            for kind in ("keras", "h5"):
+                base = os.path.join(KERAS_FILES, flavor, name)
+                if optimizer and os.path.exists(f"{base}.{kind}"):
+                    out.append(pytest.param(base, kind, id=f"{flavor}-{name}-{kind}"))
+    return out
+
+
+@pytest.mark.parametrize("base,kind", _compiled_cases())
+def test_training_continues_exactly_where_keras_stopped(base, kind):
+    """The optimizer's state (Adam's iterations, m and v) comes back: one more step on the
+    stored batch gives the prediction Keras gave after the same step."""
+    ref = np.load(base + ".npz")
+    model = tf.keras.models.load_model(f"{base}.{kind}")
+    assert int(model.optimizer.iterations.numpy()) == 3
+    model.train_on_batch(ref["tx"], ref["ty"])
+    np.testing.assert_allclose(model.predict(ref["x"]), ref["y_after"], rtol=1e-4, atol=1e-4)
+    # (a fresh optimizer would not: its first Adam step moves each weight by about lr)
+    fresh = tf.keras.models.load_model(f"{base}.{kind}", compile=False)
+    fresh.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="mse")
+    fresh.train_on_batch(ref["tx"], ref["ty"])
+    assert np.abs(fresh.predict(ref["x"]) - ref["y_after"]).max() > 1e-3
+
+
 @pytest.mark.parametrize("flavor", ["tf_keras", "keras3"])
 def test_compile_restores_loss_metrics_and_optimizer_config(flavor):
     model = tf.keras.models.load_model(os.path.join(KERAS_FILES, flavor, "mlp.keras"))
@@ -82,9 +109,17 @@ def _lamina_model(name):
 
 
 def _write_lamina_files(name, out):
+    """The files of one model, as make_keras_files.py writes Keras's (a compiled model trained
+    three steps, then one more step on the stored batch for `y_after`)."""
     model, shape, optimizer = _lamina_model(name)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(6,) + shape).astype("float32")
+    n_out = model.outputs[0].shape[-1]
+    if optimizer is not None:
+        model.compile(optimizer=tf.keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
+        for _ in range(3):
+            model.train_on_batch(rng.normal(size=(8,) + shape).astype("float32"),
+                                 rng.uniform(size=(8, n_out)).astype("float32"))
     base = os.path.join(out, name)
     model.save(base + ".keras")
     model.save(base + ".h5")
@@ -92,7 +127,13 @@ def _write_lamina_files(name, out):
     model.save_weights(base + ".h5w.h5")
     with open(base + ".json", "w") as f:
         f.write(model.to_json())
-    np.savez(base + ".npz", x=x, y=model.predict(x))
+    arrays = {"x": x, "y": model.predict(x)}
+    if optimizer is not None:
+        tx = rng.normal(size=(8,) + shape).astype("float32")
+        ty = rng.uniform(size=(8, n_out)).astype("float32")
+        model.train_on_batch(tx, ty)
+        arrays.update(tx=tx, ty=ty, y_after=model.predict(x))
+    np.savez(base + ".npz", **arrays)
     return base
 
 
@@ -103,6 +144,16 @@ def test_lamina_written_files_load_and_predict(name, kind):
     ref = np.load(base + ".npz")
     model = _load(base, kind)
     np.testing.assert_allclose(model.predict(ref["x"]), ref["y"], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", [n for n, (_, opt) in make_keras_files.MODELS.items() if opt])
+@pytest.mark.parametrize("kind", ["keras", "h5"])
+def test_lamina_written_files_continue_training(name, kind):
+    base = os.path.join(LAMINA_WRITTEN, name)
+    ref = np.load(base + ".npz")
+    model = tf.keras.models.load_model(f"{base}.{kind}")
+    model.train_on_batch(ref["tx"], ref["ty"])
+    np.testing.assert_allclose(model.predict(ref["x"]), ref["y_after"], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", list(make_keras_files.MODELS))

@@ -95,3 +95,16 @@ def known_classes(module=None):
     table.update({"Model": Model, "Functional": Model, "Sequential": Sequential,
                   "Policy": Policy})
     return table
+
+
+# optimizer arguments only one of tf_keras 2 / Keras 3 takes (the other refuses them)
+_ONE_VERSION_OPTIMIZER_ARGS = ("is_legacy_optimizer", "jit_compile", "loss_scale_factor",
+                               "gradient_accumulation_steps")
+
+
+def portable_optimizer_config(config):
+    """A serialized optimizer both Keras versions read."""
+    if isinstance(config, dict) and isinstance(config.get("config"), dict):
+        config = dict(config, config={k: v for k, v in config["config"].items()
+                                      if k not in _ONE_VERSION_OPTIMIZER_ARGS})
+    return config

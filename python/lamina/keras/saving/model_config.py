@@ -58,10 +58,11 @@ def compile_config(model):
     loss = getattr(model, "loss", None)
     metrics = [getattr(m, "_compile_identifier", None) or m.name
                for m in getattr(model, "_compiled_metrics", [])]
-    return {"optimizer": serialize_keras_object(model.optimizer),
+    from lamina.keras.saving.compat import portable_optimizer_config
+    return {"optimizer": portable_optimizer_config(serialize_keras_object(model.optimizer)),
             "loss": serialize_keras_object(loss), "metrics": metrics or None,
-            "loss_weights": None, "weighted_metrics": None, "run_eagerly": None,
-            "steps_per_execution": None, "jit_compile": None}
+            "loss_weights": None, "weighted_metrics": None, "run_eagerly": False,
+            "steps_per_execution": 1, "jit_compile": False}   # (values both Keras versions take)
 
 
 def _metric_identifier(m):

@@ -18,8 +18,8 @@ def values(opt):
     """The optimizer's variables as arrays, or None when it has none to save (never built, or
     an optimizer without the tf.keras variables API)."""
     variables = _variables(opt)
-    if not variables:
-        return None
+    if not variables or not getattr(opt, "built", getattr(opt, "_built", True)):
+        return None     # (never built: no state beyond its config)
     return [np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in variables]
 
 
