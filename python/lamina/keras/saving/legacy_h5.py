@@ -10,7 +10,7 @@ import json
 import numpy as np
 
 from lamina.keras.saving.errors import ModelFileError, open_h5
-from lamina.keras.saving import model_config, optimizer_state
+from lamina.keras.saving import model_config, optimizer_state, weights_v3
 
 
 def _str(x):
@@ -90,19 +90,11 @@ def _match(layer, values, name, path, skip_mismatch):
             return []
         raise ModelFileError(path, f"layer '{layer.name}' has {len(weights)} weights, but the "
                                    f"file's layer '{name}' has {len(values)}")
-    for w, a in zip(weights, values):
-        want = tuple(w.shape.as_list())
-        if tuple(a.shape) != want:
-            if skip_mismatch:
-                return []
-            raise ModelFileError(path, f"layer '{layer.name}': weight '{w.name}' has shape "
-                                       f"{want}, the file's value has shape {tuple(a.shape)}")
-    return list(zip(weights, values))
+    return weights_v3.check_shapes(weights, values, f"layer '{layer.name}'", path, skip_mismatch)
 
 
 def assign(pairs):
-    for v, a in pairs:
-        v.assign(np.asarray(a).astype(v.dtype.name))
+    weights_v3.assign((pairs, []), None)
 
 
 # ---- whole models -------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def read_assignments(model, h5file, filename, skip_mismatch=False):
                 continue
             raise ModelFileError(filename, f"{where} expected {len(variables)} variables, but "
                                            f"the file has {len(values)}")
-        checked = _check_shapes(variables, values, where, filename, skip_mismatch)
+        checked = check_shapes(variables, values, where, filename, skip_mismatch)
         pairs.extend(checked)
     return pairs, custom
 
@@ -162,7 +162,7 @@ def assign(assignments, filename):
                                            f"{e}") from e
 
 
-def _check_shapes(variables, values, where, filename, skip_mismatch):
+def check_shapes(variables, values, where, filename, skip_mismatch):
     out = []
     for v, a in zip(variables, values):
         want = tuple(v.shape.as_list())
