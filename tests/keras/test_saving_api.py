@@ -324,3 +324,33 @@ def test_layers_that_save_their_own_state(tmp_path):
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(loaded.layers[0].stored_variables.numpy(), np.arange(10))
     np.testing.assert_array_equal(loaded.layers[0].kernel.numpy(), layer.kernel.numpy())
+
+
+def test_models_may_customize_build_and_compile_configs(tmp_path):
+    @keras.saving.register_keras_serializable(package="guide")
+    class ModelWithCustomCompile(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def get_config(self):
+            return {"name": self.name}
+
+        def get_compile_config(self):
+            return {"model_optimizer": "sgd", "loss_fn": "mae"}
+
+        def compile_from_config(self, config):
+            self.compile(optimizer=config["model_optimizer"], loss=config["loss_fn"])
+
+    model = ModelWithCustomCompile()
+    model.compile(optimizer="adam", loss="mse")
+    model(np.ones((1, 3), "float32"))
+    path = str(tmp_path / "cc.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.optimizer).__name__ == "SGD" and loaded.loss == "mae"
+    np.testing.assert_allclose(loaded.predict(np.ones((2, 3), "float32")),
+                               model.predict(np.ones((2, 3), "float32")))

@@ -610,3 +610,14 @@ class Model(Layer):
     def to_json(self, **kwargs):
         from lamina.keras.saving import model_config
         return model_config.model_to_json(self, **kwargs)
+
+    def get_compile_config(self):
+        """What a saved file records of compile() (None when not compiled)."""
+        from lamina.keras.saving import model_config
+        if not getattr(self, "_is_compiled", False):
+            return None
+        return model_config.compile_config(self)
+
+    def compile_from_config(self, config):
+        from lamina.keras.saving import model_config
+        model_config.compile_from_config(self, config)

@@ -155,7 +155,9 @@ def load_weights_into(model, f, path, compile=False, config=None, custom_objects
     weights_v3.assign(weights_v3.read_assignments(model, f, path), path)
     if compile:
         from lamina.keras.saving import optimizer_state
-        model_config.compile_from_config(model, config["compile_config"], custom_objects)
+        from lamina.keras.saving.object_registration import custom_object_scope
+        with custom_object_scope(custom_objects or {}):
+            model.compile_from_config(config["compile_config"])
         arrays = weights_v3.read_optimizer(f, path)
         if arrays is not None:
             optimizer_state.restore(model.optimizer, model.trainable_variables, arrays, path)

@@ -26,8 +26,8 @@ def model_to_config(model, include_compile=False):
     config = serialize_keras_object(model)
     if model.built and hasattr(model, "get_build_config"):
         config["build_config"] = model.get_build_config()
-    if include_compile and getattr(model, "_is_compiled", False):
-        config["compile_config"] = compile_config(model)
+    if include_compile and model.get_compile_config() is not None:
+        config["compile_config"] = model.get_compile_config()
     return _plain(config)
 
 
