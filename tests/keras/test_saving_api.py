@@ -354,3 +354,24 @@ def test_models_may_customize_build_and_compile_configs(tmp_path):
     assert type(loaded.optimizer).__name__ == "SGD" and loaded.loss == "mae"
     np.testing.assert_allclose(loaded.predict(np.ones((2, 3), "float32")),
                                model.predict(np.ones((2, 3), "float32")))
+
+
+def test_keras3_and_tf_keras_differences_are_mapped_on_reading():
+    from lamina.keras.saving.compat import to_lamina_config
+    assert to_lamina_config("InputLayer", {"batch_shape": [None, 3], "optional": False}) == \
+        {"batch_input_shape": [None, 3]}
+    assert to_lamina_config("BatchNormalization", {"axis": [1], "renorm": False,
+                                                   "synchronized": False}) == {"axis": 1}
+    assert to_lamina_config("Dense", {"units": 2, "quantization_config": None}) == {"units": 2}
+    assert to_lamina_config("LSTM", {"units": 2, "seed": 7, "use_cudnn": "auto"}) == {"units": 2}
+    assert to_lamina_config("Adam", {"learning_rate": 0.1, "jit_compile": True,
+                                     "loss_scale_factor": None}) == {"learning_rate": 0.1}
+    with pytest.raises(NotImplementedError, match="quantization_config"):
+        to_lamina_config("Dense", {"units": 2, "quantization_config": {"mode": "int8"}})
+    with pytest.raises(NotImplementedError, match="several axes"):
+        to_lamina_config("BatchNormalization", {"axis": [1, 2]})
+    dtype = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_float16"},
+             "registered_name": None, "shared_object_id": 1}
+    layer = keras.layers.deserialize({"class_name": "Dense", "config": {"units": 2,
+                                                                       "dtype": dtype}})
+    assert layer.dtype_policy.name == "mixed_float16"

@@ -16,6 +16,10 @@ _OFF = {
                            "renorm_momentum": 0.99, "fused": None, "virtual_batch_size": None,
                            "adjustment": None},
     "InputLayer": {"optional": False},
+    "LSTM": {"seed": None, "use_cudnn": "auto"},
+    "GRU": {"seed": None, "use_cudnn": "auto"},
+    "SimpleRNN": {"seed": None},
+    "LayerNormalization": {"rms_scaling": False},
     "GlorotUniform": {"input_axes": None, "output_axes": None},
     "GlorotNormal": {"input_axes": None, "output_axes": None},
     "HeNormal": {"input_axes": None, "output_axes": None},
@@ -31,9 +35,10 @@ _OPTIMIZER_OFF = {"is_legacy_optimizer": None, "jit_compile": None, "loss_scale_
                   "gradient_accumulation_steps": None, "use_ema": False, "ema_momentum": None,
                   "ema_overwrite_frequency": None, "weight_decay": None, "clipnorm": None,
                   "global_clipnorm": None, "clipvalue": None, "decay": 0.0}
-# (whatever their value: they change how a step is compiled, or matter only with use_ema)
+# (whatever their value: they change how a step is compiled or which device kernel runs, matter
+# only with use_ema, or seed a recurrent layer's dropout)
 _ALWAYS_DROPPED = {"is_legacy_optimizer", "jit_compile", "ema_momentum",
-                   "ema_overwrite_frequency"}
+                   "ema_overwrite_frequency", "use_cudnn", "seed"}
 OPTIMIZERS = ("SGD", "Adam", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "AdamW",
               "Ftrl", "Lion")
 
