@@ -375,3 +375,29 @@ def test_keras3_and_tf_keras_differences_are_mapped_on_reading():
     layer = keras.layers.deserialize({"class_name": "Dense", "config": {"units": 2,
                                                                        "dtype": dtype}})
     assert layer.dtype_policy.name == "mixed_float16"
+
+
+def test_layers_with_assets(tmp_path):
+    @keras.saving.register_keras_serializable(package="guide")
+    class LayerWithCustomAssets(keras.layers.Dense):
+        def __init__(self, vocab=None, **kwargs):
+            super().__init__(**kwargs)
+            self.vocab = vocab
+
+        def save_assets(self, inner_path):
+            os.makedirs(os.path.join(inner_path, "sub"))
+            with open(os.path.join(inner_path, "sub", "vocabulary.txt"), "w") as f:
+                f.write(self.vocab)
+
+        def load_assets(self, inner_path):
+            with open(os.path.join(inner_path, "sub", "vocabulary.txt")) as f:
+                self.vocab = f.read()
+
+    model = keras.Sequential([keras.Input((2,)), LayerWithCustomAssets(vocab="a b c", units=1)])
+    path = str(tmp_path / "assets.keras")
+    model.save(path)
+    import zipfile
+    assert "assets/layers/layer_with_custom_assets/sub/vocabulary.txt" in \
+        zipfile.ZipFile(path).namelist()
+    model.layers[0].vocab = "changed"
+    assert keras.models.load_model(path).layers[0].vocab == "a b c"

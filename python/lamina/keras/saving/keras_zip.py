@@ -1,12 +1,16 @@
 """The Keras v3 format `.keras`: a zip of metadata.json, config.json and model.weights.h5,
-stored uncompressed, as tf_keras 2.13+ and Keras 3 write it.
+stored uncompressed, as tf_keras 2.13+ and Keras 3 write it, plus `assets/<layer path>/...` for
+layers that save files of their own (save_assets / load_assets).
 
-Reading never extracts anything to disk: the members are read into memory by name, each bounded
-(declared size and bytes actually inflated), so a hostile zip can neither write outside a
-directory nor exhaust memory."""
+Reading never extracts the archive: members are read into memory by name, each bounded (declared
+size and bytes actually inflated), and names that point outside the archive refuse the file; a
+layer's assets are written, one checked name at a time, into a fresh temporary directory that is
+removed after its load_assets ran."""
 import datetime
 import io
 import json
+import os
+import tempfile
 import zipfile
 
 from lamina.keras.saving.errors import ModelFileError, open_h5
@@ -15,6 +19,7 @@ from lamina.keras.saving import model_config, weights_v3
 CONFIG, METADATA, WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 MAX_JSON_BYTES = 64 << 20          # a config larger than this is not a model config
 MAX_WEIGHTS_BYTES = 8 << 30        # the bytes a weights member may inflate to
+MAX_ASSETS_BYTES = 1 << 30         # all of a layer's assets together
 
 
 def save(model, path, include_optimizer=True):
@@ -28,6 +33,47 @@ def save(model, path, include_optimizer=True):
         z.writestr(METADATA, json.dumps(metadata))
         z.writestr(CONFIG, json.dumps(config))
         z.writestr(WEIGHTS, weights.getvalue())
+        _save_assets(model, z)
+
+
+def _assets_prefix(layer_path):
+    return "/".join(p for p in ("assets", layer_path) if p) + "/"
+
+
+def _save_assets(model, z):
+    for layer_path, layer in weights_v3.layer_paths(model):
+        if not hasattr(layer, "save_assets"):
+            continue
+        with tempfile.TemporaryDirectory() as d:
+            layer.save_assets(d)
+            for root, _, files in os.walk(d):
+                for f in sorted(files):
+                    full = os.path.join(root, f)
+                    rel = os.path.relpath(full, d).replace(os.sep, "/")
+                    z.write(full, _assets_prefix(layer_path) + rel)
+
+
+def _load_assets(model, z, path):
+    names = [n for n in z.namelist() if not n.endswith("/")]
+    for layer_path, layer in weights_v3.layer_paths(model):
+        if not hasattr(layer, "load_assets"):
+            continue
+        prefix = _assets_prefix(layer_path)
+        budget = MAX_ASSETS_BYTES
+        with tempfile.TemporaryDirectory() as d:
+            for name in names:
+                if not name.startswith(prefix):
+                    continue
+                data = _read_member(z, name, budget, path)
+                budget -= len(data)
+                target = os.path.join(d, *name[len(prefix):].split("/"))
+                if not os.path.realpath(target).startswith(os.path.realpath(d) + os.sep):
+                    raise ModelFileError(path, f"the asset {name!r} points outside its "
+                                               f"directory")
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as f:
+                    f.write(data)
+            layer.load_assets(d)
 
 
 def _check_names(z, path):
@@ -99,11 +145,12 @@ def load(path, custom_objects=None, compile=True, safe_mode=True):
             _read_json(z, METADATA, path)
         config = _read_json(z, CONFIG, path)
         weights = _read_member(z, WEIGHTS, MAX_WEIGHTS_BYTES, path)
-    with safe_mode_scope(safe_mode):
-        model = build_model(config, custom_objects, path, safe_mode)
-    with open_weights(weights, path) as f:
-        load_weights_into(model, f, path, compile and "compile_config" in config, config,
-                          custom_objects)
+        with safe_mode_scope(safe_mode):
+            model = build_model(config, custom_objects, path, safe_mode)
+        with open_weights(weights, path) as f:
+            load_weights_into(model, f, path, compile and "compile_config" in config, config,
+                              custom_objects)
+        _load_assets(model, z, path)
     return model
 
 
