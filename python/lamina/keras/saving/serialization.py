@@ -42,8 +42,10 @@ def serialize_keras_object(obj):
         name = cls.__dict__.get("_keras_class_name", cls.__name__)
         return {"module": None if reg else _module_of(obj), "class_name": name,
                 "config": obj.get_config(), "registered_name": reg}
-    if hasattr(obj, "item") and hasattr(obj, "dtype") and getattr(obj, "ndim", 1) == 0:
-        return obj.item()
+    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):   # NumPy values
+        return obj.tolist()
+    if hasattr(obj, "numpy") and hasattr(obj, "dtype"):    # tensors and variables
+        return obj.numpy().tolist()
     name = getattr(obj, "__name__", None)
     if name is None:
         raise ValueError(f"Cannot serialize {obj!r}: it has no get_config() and no __name__")
@@ -81,7 +83,7 @@ def in_safe_mode():
 @contextlib.contextmanager
 def safe_mode_scope(safe_mode):
     old = _safe_mode.value
-    _safe_mode.value = safe_mode if old is None or safe_mode is not None else old
+    _safe_mode.value = old if safe_mode is None else safe_mode
     try:
         yield
     finally:
