@@ -401,3 +401,15 @@ def test_layers_with_assets(tmp_path):
         zipfile.ZipFile(path).namelist()
     model.layers[0].vocab = "changed"
     assert keras.models.load_model(path).layers[0].vocab == "a b c"
+
+
+def test_mixed_precision_model_round_trip(tmp_path):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    keras.mixed_precision.set_global_policy("float32")
+    path = str(tmp_path / "mp.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.layers[0].dtype_policy.name == "mixed_bfloat16"
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -43,5 +43,5 @@ def restore(opt, var_list, arrays, filename):
                       f"shapes differ)")
         return False
     for v, a in zip(variables, arrays):
-        v.assign(np.asarray(a).astype(v.dtype.name if hasattr(v.dtype, "name") else v.dtype))
+        v.assign(np.asarray(a))
     return True

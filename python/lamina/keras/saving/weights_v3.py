@@ -153,7 +153,7 @@ def read_assignments(model, h5file, filename, skip_mismatch=False):
 def assign(assignments, filename):
     pairs, custom = assignments
     for v, value in pairs:
-        v.assign(value.astype(v.dtype.name))
+        v.assign(value)     # (the variable converts to its dtype, bfloat16 included)
     for layer, store in custom:
         try:
             layer.load_own_variables(store)
