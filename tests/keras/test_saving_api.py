@@ -413,3 +413,21 @@ def test_mixed_precision_model_round_trip(tmp_path):
     assert loaded.layers[0].dtype_policy.name == "mixed_bfloat16"
     x = np.ones((1, 3), "float32")
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_compiled_metrics_and_loss_weights_come_back(tmp_path, suffix):
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse",
+                  metrics=["mae", keras.metrics.RootMeanSquaredError()])
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 2), "float32")
+    model.fit(x, y, verbose=0)
+    path = str(tmp_path / ("m" + suffix))
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    a = model.evaluate(x, y, return_dict=True, verbose=0)
+    b = loaded.evaluate(x, y, return_dict=True, verbose=0)
+    assert sorted(a) == sorted(b) == ["loss", "mae", "root_mean_squared_error"]
+    for k in a:
+        assert a[k] == pytest.approx(b[k], rel=1e-6)

@@ -55,14 +55,19 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
 
 # ---- compile config ----------------------------------------------------------------------------
 def compile_config(model):
-    loss = getattr(model, "loss", None)
-    metrics = [getattr(m, "_compile_identifier", None) or m.name
-               for m in getattr(model, "_compiled_metrics", [])]
+    """compile()'s arguments as tf.keras records them (metrics as given: names, functions or
+    Metric objects)."""
     from lamina.keras.saving.compat import portable_optimizer_config
+    metrics = getattr(model, "compiled_metrics", None)
+    losses = getattr(model, "compiled_loss", None)
     return {"optimizer": portable_optimizer_config(serialize_keras_object(model.optimizer)),
-            "loss": serialize_keras_object(loss), "metrics": metrics or None,
-            "loss_weights": None, "weighted_metrics": None, "run_eagerly": False,
-            "steps_per_execution": 1, "jit_compile": False}   # (values both Keras versions take)
+            "loss": serialize_keras_object(getattr(model, "loss", None)),
+            "metrics": serialize_keras_object(getattr(metrics, "_user_metrics", None)),
+            "loss_weights": serialize_keras_object(getattr(losses, "_user_loss_weights", None)),
+            "weighted_metrics": serialize_keras_object(
+                getattr(metrics, "_user_weighted_metrics", None)),
+            "run_eagerly": False, "steps_per_execution": 1,
+            "jit_compile": False}   # (values both Keras versions take)
 
 
 def _metric_identifier(m):
@@ -88,14 +93,24 @@ def compile_from_config(model, config, custom_objects=None):
             loss = losses.get(loss)
         elif isinstance(loss, dict):
             loss = {k: losses.get(v) if isinstance(v, dict) else v for k, v in loss.items()}
-        metrics = config.get("metrics")
-        flat = []
-        for m in metrics or []:
-            if isinstance(m, list):
-                flat.extend(_metric_identifier(x) for x in m)
-            else:
-                flat.append(_metric_identifier(m))
-        model.compile(optimizer=opt, loss=loss, metrics=flat or None)
+        model.compile(optimizer=opt, loss=loss, metrics=_metrics(config.get("metrics")),
+                      weighted_metrics=_metrics(config.get("weighted_metrics")),
+                      loss_weights=config.get("loss_weights"))
+
+
+def _metrics(metrics):
+    """compile()'s metrics from a config: a list (tf_keras's legacy .h5 nests one list per
+    output), or a dict per output name."""
+    if isinstance(metrics, dict):
+        return {k: _metrics(v) if isinstance(v, list) else _metric_identifier(v)
+                for k, v in metrics.items()}
+    flat = []
+    for m in metrics or []:
+        if isinstance(m, list):
+            flat.extend(_metric_identifier(x) for x in m)
+        else:
+            flat.append(_metric_identifier(m))
+    return flat or None
 
 
 # ---- clone_model ------------------------------------------------------------------------------
