@@ -423,3 +423,38 @@ def test_no_pickle_in_the_saving_code():
         if name.endswith(".py"):
             text = open(os.path.join(folder, name)).read()
             assert "pickle" not in text and "allow_pickle" not in text, name
+
+
+def test_duplicate_member_names(good, tmp_path):
+    path = str(tmp_path / "dup.keras")
+    m = _members(good)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in m.items():
+            z.writestr(name, data)
+        with pytest.warns(UserWarning):
+            z.writestr("config.json", b'{"class_name": "Evil"}')
+    _refused(path, "several members")
+
+
+def test_deeply_nested_config(good, tmp_path):
+    m = dict(_members(good), **{"config.json": b"[" * 100_000 + b"]" * 100_000})
+    _refused(_rezip(str(tmp_path / "deep.keras"), m), "not valid JSON")
+
+
+def test_config_asking_for_an_impossible_layer(good, tmp_path):
+    def edit(c):
+        c["config"]["layers"][1]["config"]["units"] = 10 ** 15
+    _refused(_edit_config(good, tmp_path, "huge.keras", edit))
+
+
+def test_config_with_a_cycle_between_layers(tmp_path):
+    inputs = tf.keras.Input((3,), name="in")
+    x = tf.keras.layers.Dense(3, name="a")(inputs)
+    out = tf.keras.layers.Dense(3, name="b")(x)
+    path = str(tmp_path / "ok.keras")
+    tf.keras.Model(inputs, out).save(path)
+
+    def edit(c):
+        layers = {l["name"]: l for l in c["config"]["layers"]}
+        layers["a"]["inbound_nodes"] = [[["b", 0, 0, {}]]]
+    _refused(_edit_config(path, tmp_path, "cycle.keras", edit), "never produced")

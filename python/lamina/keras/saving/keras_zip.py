@@ -77,6 +77,11 @@ def _load_assets(model, z, path):
 
 
 def _check_names(z, path):
+    names = z.namelist()
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise ModelFileError(path, f"the zip holds several members named {twice}: ambiguous, "
+                                   f"refusing the file")
     for info in z.infolist():
         name = info.filename
         parts = name.replace("\\", "/").split("/")
@@ -119,7 +124,7 @@ def _read_json(z, name, path):
     raw = _read_member(z, name, MAX_JSON_BYTES, path)
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ModelFileError(path, f"'{name}' is not valid JSON ({e})") from None
     if not isinstance(value, dict):
         raise ModelFileError(path, f"'{name}' holds a {type(value).__name__}, not an object")
@@ -165,8 +170,10 @@ def build_model(config, custom_objects, path, safe_mode):
         model = model_config.model_from_config(config, custom_objects, safe_mode=safe_mode)
     except (ModelFileError, NotImplementedError):
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as e:
-        raise ModelFileError(path, f"its model config cannot be rebuilt: {e}") from e
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, MemoryError,
+            OverflowError, RecursionError) as e:
+        raise ModelFileError(path, f"its model config cannot be rebuilt: "
+                                   f"{type(e).__name__}: {e}") from e
     from lamina.keras.engine.training import Model
     if not isinstance(model, Model):
         raise ModelFileError(path, f"its config describes a {type(model).__name__}, not a model")
