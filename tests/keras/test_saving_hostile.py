@@ -458,3 +458,12 @@ def test_config_with_a_cycle_between_layers(tmp_path):
         layers = {l["name"]: l for l in c["config"]["layers"]}
         layers["a"]["inbound_nodes"] = [[["b", 0, 0, {}]]]
     _refused(_edit_config(path, tmp_path, "cycle.keras", edit), "never produced")
+
+
+@pytest.mark.parametrize("flavor", ["tf_keras", "keras3"])
+@pytest.mark.parametrize("kind", ["keras", "h5"])
+def test_real_keras_lambda_files_are_refused_in_safe_mode(flavor, kind):
+    """(tf_keras 2.21 itself runs a legacy .h5's Lambda bytecode; lamina follows Keras 3)"""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
+                        "keras_files", flavor, "lambda." + kind)
+    _refused(path, "safe_mode")

@@ -267,6 +267,8 @@ class Lambda(Layer):
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: `function` must be callable, got {function!r}")
         self.function = function
         self.arguments = arguments or {}
         if mask is not None:
@@ -350,6 +352,12 @@ class Lambda(Layer):
             globs.update(custom_objects)
         kind = config.pop(type_attr, "raw")
         value = config.get(attr)
+        if isinstance(value, dict) and value.get("class_name") == "__lambda__":
+            c = value.get("config") or {}    # Keras 3's form of a lambda's bytecode
+            kind, value = "lambda", (c.get("code"), c.get("defaults"), c.get("closure"))
+        elif isinstance(value, dict) and "class_name" in value:
+            from lamina.keras.saving.serialization import deserialize_nested
+            return deserialize_nested(value, custom_objects, "function")
         if kind == "function":
             found = object_registration.get_registered_object(value, custom_objects)
             if found is not None:
