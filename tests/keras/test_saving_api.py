@@ -431,3 +431,24 @@ def test_compiled_metrics_and_loss_weights_come_back(tmp_path, suffix):
     assert sorted(a) == sorted(b) == ["loss", "mae", "root_mean_squared_error"]
     for k in a:
         assert a[k] == pytest.approx(b[k], rel=1e-6)
+
+
+def test_subclassed_model_to_h5_is_refused_as_in_tf_keras(tmp_path):
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.d(x)
+
+    model = Sub()
+    model(np.ones((1, 3), "float32"))
+    with pytest.raises(NotImplementedError, match="subclassed"):
+        model.save(str(tmp_path / "sub.h5"))
+    assert not os.path.exists(str(tmp_path / "sub.h5"))
+    model.save_weights(str(tmp_path / "sub_w.h5"))
+    other = Sub()
+    other(np.ones((1, 3), "float32"))
+    other.load_weights(str(tmp_path / "sub_w.h5"))
+    np.testing.assert_array_equal(other.d.kernel.numpy(), model.d.kernel.numpy())

@@ -114,6 +114,13 @@ def legacy_config(x):
 
 def save_model(model, path, include_optimizer=True):
     from lamina.keras.saving.serialization import serialize_keras_object
+    from lamina.keras.engine.sequential import Sequential
+    if not isinstance(model, Sequential) and not getattr(model, "_is_graph_network", False):
+        raise NotImplementedError(
+            "Saving the model to HDF5 format requires the model to be a Functional model or a "
+            "Sequential model. It does not work for subclassed models, because such models are "
+            "defined via the body of a Python method, which isn't safely serializable. Save it "
+            "to the .keras format, or save its weights with save_weights().")
     with open_h5(path, "w") as f:
         f.attrs["backend"] = "tensorflow"
         f.attrs["keras_version"] = model_config.KERAS_VERSION
