@@ -452,3 +452,17 @@ def test_subclassed_model_to_h5_is_refused_as_in_tf_keras(tmp_path):
     other(np.ones((1, 3), "float32"))
     other.load_weights(str(tmp_path / "sub_w.h5"))
     np.testing.assert_array_equal(other.d.kernel.numpy(), model.d.kernel.numpy())
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_load_model_from_an_open_file(tmp_path, suffix):
+    import io
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    path = str(tmp_path / ("f" + suffix))
+    model.save(path)
+    x = np.ones((1, 4), "float32")
+    with open(path, "rb") as f:
+        np.testing.assert_array_equal(keras.models.load_model(f).predict(x), model.predict(x))
+    with open(path, "rb") as f:
+        loaded = keras.models.load_model(io.BytesIO(f.read()))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

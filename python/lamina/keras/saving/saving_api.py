@@ -39,13 +39,17 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kw
     """A new model from a .keras or .h5 file. Nothing from the file runs as code unless
     safe_mode=False (a Lambda layer's bytecode)."""
     path = _path(filepath)
-    if isinstance(path, str) and not os.path.exists(path):
-        raise FileNotFoundError(f"No such file: {path!r}")
-    if isinstance(path, str) and os.path.isdir(path):
-        raise ValueError(f"Cannot load {path!r}: it is a directory (a TensorFlow SavedModel?); "
-                         f"lamina loads .keras and .h5 files")
-    with open(path, "rb") as f:
-        head = f.read(8)
+    if hasattr(path, "read"):        # an open binary file
+        head = path.read(8)
+        path.seek(0)
+    else:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"No such file: {path!r}")
+        if os.path.isdir(path):
+            raise ValueError(f"Cannot load {path!r}: it is a directory (a TensorFlow "
+                             f"SavedModel?); lamina loads .keras and .h5 files")
+        with open(path, "rb") as f:
+            head = f.read(8)
     if head[:4] == b"PK\x03\x04" or str(path).endswith(".keras"):
         from lamina.keras.saving import keras_zip
         return keras_zip.load(path, custom_objects, compile, safe_mode)
