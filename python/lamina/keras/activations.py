@@ -18,8 +18,19 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return y
 
 
+def _remember_logits(out, x):
+    # as tf.keras's activations do: crossentropy losses then work from the logits (exact where
+    # the probabilities saturate)
+    try:
+        out._keras_logits = x
+    except AttributeError:
+        pass
+    return out
+
+
 def sigmoid(x):
-    return _core_sigmoid(x)
+    x = _core.convert_to_tensor(x)
+    return _remember_logits(_core_sigmoid(x), x)
 
 
 def tanh(x):
@@ -35,7 +46,7 @@ def softmax(x, axis=-1):
     if x.ndim <= 1 and x.ndim != 1:
         raise ValueError(f"Cannot apply softmax to a tensor that is 1D or less. Received input "
                          f"of shape {tuple(x.shape)}")
-    return _core.softmax(x, axis=axis)
+    return _remember_logits(_core.softmax(x, axis=axis), x)
 
 
 def log_softmax(x, axis=-1):
@@ -96,7 +107,8 @@ _TABLE = {f.__name__: f for f in (relu, sigmoid, tanh, linear, softmax, log_soft
                                    hard_sigmoid, mish)}
 _TABLE["silu"] = swish
 # activations the fused C dense kernel applies itself
-FUSED = {relu: "relu", sigmoid: "sigmoid", tanh: "tanh", linear: None, gelu: "gelu",
+# (not keras's sigmoid: its output remembers its logits for the losses, see _remember_logits)
+FUSED = {relu: "relu", tanh: "tanh", linear: None, gelu: "gelu",
          _core_relu: "relu", _core_sigmoid: "sigmoid", _core_tanh: "tanh"}
 
 
