@@ -7,9 +7,8 @@ from lamina.keras import layers
 from lamina.keras.engine.input_layer import Input
 from lamina.keras.engine.training import Model
 from lamina.keras.engine.sequential import Sequential
-from lamina.keras import metrics, losses, optimizers, utils, callbacks
+from lamina.keras import metrics, losses, optimizers, utils, saving, models, callbacks
 
 preprocessing = _types.SimpleNamespace(sequence=_types.SimpleNamespace(
     pad_sequences=utils.pad_sequences))
-models = type("models", (), {"Model": Model, "Sequential": Sequential})
 __version__ = "2.15.0-lamina"

@@ -506,36 +506,7 @@ class Model(Layer):
     get_config._is_default = True
 
     def _functional_config(self):
-        node_index = {}   # id(node) -> index among this model's nodes of its layer
-        counts = {}
-        for node in self._nodes:
-            li = id(node.layer)
-            node_index[id(node)] = counts.get(li, 0)
-            counts[li] = counts.get(li, 0) + 1
-
-        def ref(kt):
-            h = kt._keras_history
-            node = h.layer._inbound_nodes[h.node_index]
-            return (h.layer.name, node_index.get(id(node), 0), h.tensor_index)
-        from lamina.keras.utils import serialize_keras_object
-        layers = []
-        by_layer = {}
-        for node in self._nodes:
-            by_layer.setdefault(id(node.layer), []).append(node)
-        for layer in self._graph_layers:
-            conf = serialize_keras_object(layer)
-            conf["name"] = layer.name
-            inbound = []
-            for node in by_layer.get(id(layer), []):
-                if node.is_input:
-                    continue
-                inbound.append({"args": F._encode(list(node.call_args), ref),
-                                "kwargs": F._encode(node.call_kwargs, ref)})
-            conf["inbound_nodes"] = inbound
-            layers.append(conf)
-        return {"name": self.name, "trainable": self.trainable, "layers": layers,
-                "input_layers": map_structure(lambda t: list(ref(t)), self._nested_inputs),
-                "output_layers": map_structure(lambda t: list(ref(t)), self._nested_outputs)}
+        return F.functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -547,63 +518,34 @@ class Model(Layer):
                                 f"`get_config()` method, make sure that the returned config "
                                 f"contains all items used as arguments in the constructor to "
                                 f"{cls.__name__}. Error encountered: {e}") from e
-        from lamina.keras.utils import deserialize_keras_object
-        created = {}
-        outputs_of = {}   # layer name -> list of node outputs
+        return F.functional_from_config(cls, config, custom_objects)
 
-        def lookup(name, node_idx, tensor_idx):
-            return flatten(outputs_of[name][node_idx])[tensor_idx]
-        pending = []      # [layer name, its nodes' configs not yet applied], in config order
-        for lconf in config["layers"]:
-            name = lconf["name"]
-            layer = deserialize_keras_object(lconf, custom_objects=custom_objects)
-            created[name] = layer
-            if type(layer).__name__ == "InputLayer":
-                outputs_of[name] = [layer._inbound_nodes[0].outputs]
-                continue
-            outputs_of[name] = []
-            pending.append([name, list(lconf.get("inbound_nodes", []))])
-        # A node whose inputs come from a node not made yet (a layer shared at several depths)
-        # waits for a later pass, as tf.keras's from_config does; each layer's nodes keep their
-        # order, so node indices in the config still match.
-        while any(nodes for _, nodes in pending):
-            progress = False
-            for entry in pending:
-                name, nodes = entry
-                while nodes:
-                    try:
-                        args = F._decode(nodes[0]["args"], lookup)
-                        kwargs = F._decode(nodes[0]["kwargs"], lookup)
-                    except (KeyError, IndexError):
-                        break
-                    outputs_of[name].append(created[name](*args, **kwargs))
-                    nodes.pop(0)
-                    progress = True
-            if not progress:
-                raise ValueError(f"Cannot rebuild the model from its config: the inputs of "
-                                 f"layers {[n for n, nodes in pending if nodes]} are never "
-                                 f"produced.")
+    # ---- saving (keras/saving/) -------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, save_format=None, **kwargs):
+        from lamina.keras.saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite, save_format=save_format,
+                              **kwargs)
 
-        def refs(x):
-            if isinstance(x, list) and len(x) == 3 and isinstance(x[0], str):
-                return lookup(*x)
-            if isinstance(x, dict) and x.get("class_name") == "__tuple__":
-                return tuple(refs(v) for v in x["config"]["value"])
-            if isinstance(x, list):
-                return [refs(v) for v in x]
-            return x
-        inputs = refs(config["input_layers"])
-        outputs = refs(config["output_layers"])
-        model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
-        # add_loss / add_metric layers hang off the graph: put their nodes back
-        for layer in created.values():
-            if isinstance(layer, (F.AddLoss, F.AddMetric)) and layer._inbound_nodes:
-                node = layer._inbound_nodes[-1]
-                for kt in node.keras_inputs:
-                    model._insert_subgraph(kt, "loss" if isinstance(layer, F.AddLoss) else "metric")
-                if node not in model._nodes:
-                    model._nodes.append(node)
-        model._set_layers_from_nodes()
-        if not config.get("trainable", True):
-            model.trainable = False
-        return model
+    def save_weights(self, filepath, overwrite=True, save_format=None, options=None):
+        from lamina.keras.saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, options=None):
+        from lamina.keras.saving import saving_api
+        return saving_api.load_weights(self, filepath, by_name=by_name,
+                                       skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        from lamina.keras.saving import model_config
+        return model_config.model_to_json(self, **kwargs)
+
+    def get_compile_config(self):
+        """What a saved file records of compile() (None when not compiled)."""
+        from lamina.keras.saving import model_config
+        if not getattr(self, "_is_compiled", False):
+            return None
+        return model_config.compile_config(self)
+
+    def compile_from_config(self, config):
+        from lamina.keras.saving import model_config
+        model_config.compile_from_config(self, config)

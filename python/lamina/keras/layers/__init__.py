@@ -5,10 +5,14 @@ from lamina.keras.engine.input_layer import InputLayer, Input
 from lamina.keras.layers.core import (Dense, Activation, Flatten, Dropout, Lambda,
                                       TFOpLambda, Masking)
 from lamina.keras.engine.functional import AddLoss, AddMetric
-from lamina.keras.layers.more import (BatchNormalization, Add, Subtract, Multiply, Average,
-                                      Maximum, Minimum, Concatenate, add, subtract, multiply,
-                                      average, maximum, minimum, concatenate, ReLU, Softmax,
-                                      Reshape, Embedding, ActivityRegularization)
+from lamina.keras.layers.batch_normalization import BatchNormalization
+from lamina.keras.layers.merging import (Add, Subtract, Multiply, Average, Maximum, Minimum,
+                                         Concatenate, add, subtract, multiply, average, maximum,
+                                         minimum, concatenate)
+from lamina.keras.layers.activation_layers import ReLU, Softmax
+from lamina.keras.layers.reshape import Reshape
+from lamina.keras.layers.embedding import Embedding
+from lamina.keras.layers.activity_regularization import ActivityRegularization
 
 
 def serialize(layer):
@@ -17,5 +21,7 @@ def serialize(layer):
 
 
 def deserialize(config, custom_objects=None):
-    from lamina.keras.utils import deserialize_keras_object
-    return deserialize_keras_object(config, custom_objects=custom_objects)
+    """(as tf.keras 2's layers.deserialize: Lambda bytecode is refused only inside a load in
+    safe mode)"""
+    from lamina.keras.saving.serialization import deserialize_nested
+    return deserialize_nested(config, custom_objects)
