@@ -30,6 +30,13 @@ typedef enum lm_gkind {
     LM_G_IDENTITY,
     LM_G_SCATTER,     /* the gradient of gather: inputs updates, indices; axis */
     LM_G_SETITEM,     /* the gradient of getitem: input g; index */
+    LM_G_CONV,        /* inputs x, w; win (conv.c) */
+    LM_G_CONV_BWD_INPUT,   /* inputs g, w; win */
+    LM_G_CONV_BWD_FILTER,  /* inputs x, g; win */
+    LM_G_POOL,             /* input x; code: 1 max, 0 average; win (pool.c) */
+    LM_G_MAXPOOL_GRAD,     /* inputs x, g; win */
+    LM_G_MAXPOOL_GRADGRAD, /* inputs x, h; win */
+    LM_G_AVGPOOL_GRAD,     /* input g; win */
     LM_NGKIND
 } lm_gkind;
 
@@ -40,6 +47,7 @@ typedef struct lm_gattrs {
     int64_t axes[LM_MAX_NDIM];       /* reduce axes or transpose perm */
     int nindex;                      /* GETITEM / SETITEM */
     const lm_index *index;           /* copied by lm_record */
+    lm_window win;                   /* convolution and pooling geometry */
 } lm_gattrs;
 
 extern _Thread_local int lm_tape_depth;  /* tapes recording on this thread */

@@ -265,6 +265,57 @@ static void split_rule(scratch *s, const lm_node *nd, lm_tensor *g, const int *n
     }
 }
 
+/* Convolution: the three ops are each other's gradients (conv.c). */
+static void conv_rule(scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
+                      lm_tensor **g0, lm_tensor **g1) {
+    const lm_node_input *in = nd->in;
+    const lm_window *w = &nd->attrs.win;
+    lm_tensor *a = NULL, *b = NULL;
+    switch (nd->kind) {
+    case LM_G_CONV:  /* y = conv(x, w) */
+        if (need[0]) lm_conv_backprop_input(g, in[1].saved, in[0].ndim, in[0].shape, w, &a);
+        if (need[1]) lm_conv_backprop_filter(in[0].saved, g, in[1].ndim, in[1].shape, w, &b);
+        break;
+    case LM_G_CONV_BWD_INPUT:  /* dx = conv^T(dy, w): linear in each */
+        if (need[0]) lm_conv(g, in[1].saved, NULL, LM_ACT_NONE, w, &a);
+        if (need[1]) lm_conv_backprop_filter(g, in[0].saved, in[1].ndim, in[1].shape, w, &b);
+        break;
+    case LM_G_CONV_BWD_FILTER:  /* dw = filter gradient of (x, dy) */
+        if (need[0]) lm_conv_backprop_input(in[1].saved, g, in[0].ndim, in[0].shape, w, &a);
+        if (need[1]) lm_conv(in[0].saved, g, NULL, LM_ACT_NONE, w, &b);
+        break;
+    default: break;
+    }
+    *g0 = keep(s, a);
+    *g1 = keep(s, b);
+}
+
+/* Pooling (pool.c); max pooling's gradients do not depend on x's values away from ties (0). */
+static void pool_rule(scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
+                      lm_tensor **g0, lm_tensor **g1) {
+    const lm_node_input *in = nd->in;
+    const lm_window *w = &nd->attrs.win;
+    lm_tensor *a = NULL, *b = NULL;
+    switch (nd->kind) {
+    case LM_G_POOL:
+        if (nd->attrs.code) lm_max_pool_grad(in[0].saved, g, w, &a);
+        else lm_avg_pool_grad(in[0].ndim, in[0].shape, g, w, &a);
+        break;
+    case LM_G_AVGPOOL_GRAD: lm_pool(0, g, w, &a); break;
+    case LM_G_MAXPOOL_GRAD:
+    case LM_G_MAXPOOL_GRADGRAD:
+        if (need[0]) lm_zeros(g->dtype, in[0].ndim, in[0].shape, &a);
+        if (need[1]) {
+            if (nd->kind == LM_G_MAXPOOL_GRAD) lm_max_pool_gradgrad(in[0].saved, g, w, &b);
+            else lm_max_pool_grad(in[0].saved, g, w, &b);
+        }
+        break;
+    default: break;
+    }
+    *g0 = keep(s, a);
+    *g1 = keep(s, b);
+}
+
 lm_status lm_node_backward(const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
     scratch s = {.n = 0};
     lm_clear_error();
@@ -313,6 +364,13 @@ lm_status lm_node_backward(const lm_node *nd, lm_tensor *g, const int *need, lm_
     case LM_G_SETITEM: lm_getitem(g, nd->attrs.nindex, nd->attrs.index, &r); keep(&s, r); break;
     case LM_G_MATMUL: matmul_rule(&s, nd, g, need, &r, &r1); break;
     case LM_G_IDENTITY: r = g; break;
+    case LM_G_CONV:
+    case LM_G_CONV_BWD_INPUT:
+    case LM_G_CONV_BWD_FILTER: conv_rule(&s, nd, g, need, &r, &r1); break;
+    case LM_G_POOL:
+    case LM_G_MAXPOOL_GRAD:
+    case LM_G_MAXPOOL_GRADGRAD:
+    case LM_G_AVGPOOL_GRAD: pool_rule(&s, nd, g, need, &r, &r1); break;
     default: break;
     }
     if (nd->kind != LM_G_CONCAT && nd->kind != LM_G_STACK) {

@@ -134,6 +134,9 @@ static uint32_t saves(lm_gkind kind, int code) {
     case LM_G_SOFTMAX: return SAVE_OUT;
     case LM_G_GATHER: case LM_G_SCATTER: return 2;  /* the indices */
     case LM_G_MATMUL: return 3;
+    case LM_G_CONV: case LM_G_CONV_BWD_INPUT: case LM_G_CONV_BWD_FILTER: return 3;
+    case LM_G_POOL: return code ? 1 : 0;
+    case LM_G_MAXPOOL_GRAD: case LM_G_MAXPOOL_GRADGRAD: return 1;
     default: return 0;
     }
 }

@@ -1,0 +1,559 @@
+/* conv.c — convolution (1 to 3 spatial dims, channels last, tf's HWIO filters, groups) and its
+ * two gradients, lowered onto the packed GEMM (gemm/gemm.h).
+ *
+ *   forward:         y[r, co]   = sum_k patch(x)[r, k] * w[k, co]     (r: output positions)
+ *   backprop input:  dx         = col2im(g @ w^T)                      (the transposed conv)
+ *   backprop filter: dw         = sum_r patch(x)[r, :]^T g[r, :]
+ *
+ * The patch matrix is never built whole: it is packed `chunk` output rows at a time (a few MB),
+ * each chunk multiplied at once, so memory stays bounded for any image. A 1x1 convolution with
+ * stride 1 and no padding is a plain GEMM on x itself; a depthwise convolution (one input channel
+ * per group) runs its own direct loops (conv_depthwise.c). Bias and activation are applied in
+ * the GEMM's epilogue, on each tile while it is in cache.
+ *
+ * The three ops are recorded on the tape; each one's gradient is written with the others, so
+ * second derivatives come for free. */
+#include "conv.h"
+#include "autodiff/record.h"
+#include "gemm/gemm.h"
+
+#include <string.h>
+
+/* ---- geometry ----------------------------------------------------------------------------------- */
+
+lm_status lm__window_geo(const char *op, const lm_window *win, int ndim, const int64_t *xshape,
+                         const int64_t *k, lm_cgeo *G) {
+    memset(G, 0, sizeof *G);
+    int nsp = win->nsp;
+    if (nsp < 1 || nsp > 3)
+        return lm_fail(LM_EVALUE, "%s: %d spatial dims; 1, 2 or 3 are supported", op, nsp);
+    if (ndim != nsp + 2)
+        return lm_fail(LM_EVALUE, "%s: input must be %d-dimensional (batch, %d spatial, channels), "
+                       "got shape %s", op, nsp + 2, nsp, LM_SHAPE_N(ndim, xshape));
+    G->nsp = nsp;
+    G->n = xshape[0];
+    G->c = xshape[ndim - 1];
+    G->rows = G->n;
+    for (int i = 0; i < 3; i++) {
+        int j = i - (3 - nsp);  /* the caller's spatial index, < 0 for the leading 1s */
+        int64_t in = j < 0 ? 1 : xshape[1 + j], kk = j < 0 ? 1 : k[j];
+        int64_t s = j < 0 ? 1 : win->strides[j], d = j < 0 ? 1 : win->dilations[j];
+        int64_t lo = j < 0 ? 0 : win->pad_before[j], hi = j < 0 ? 0 : win->pad_after[j];
+        if (s < 1) return lm_fail(LM_EVALUE, "%s: Stride must be > 0, but got %lld", op, (long long)s);
+        if (d < 1)
+            return lm_fail(LM_EVALUE, "%s: Dilated rates must be > 0, but got %lld", op, (long long)d);
+        if (lo < 0 || hi < 0)
+            return lm_fail(LM_EVALUE, "%s: padding must be >= 0, got %lld before and %lld after "
+                           "spatial dim %d", op, (long long)lo, (long long)hi, j);
+        if (kk < 1)
+            return lm_fail(LM_EVALUE, "%s: window size must be > 0, got %lld in spatial dim %d",
+                           op, (long long)kk, j);
+        if (in > ((int64_t)1 << 40) || kk > ((int64_t)1 << 30) || d > ((int64_t)1 << 30) ||
+            lo > ((int64_t)1 << 40) || hi > ((int64_t)1 << 40))
+            return lm_fail(LM_EVALUE, "%s: sizes too large (input %lld, window %lld, dilation "
+                           "%lld)", op, (long long)in, (long long)kk, (long long)d);
+        int64_t eff = (kk - 1) * d + 1, span = in + lo + hi - eff;
+        if (span < 0)
+            return lm_fail(LM_EVALUE, "%s: Computed output size would be negative: %lld "
+                           "[input_size: %lld, effective_filter_size: %lld, stride: %lld] (input "
+                           "shape %s)", op, (long long)((span + s) / s),
+                           (long long)in, (long long)eff, (long long)s, LM_SHAPE_N(ndim, xshape));
+        G->in[i] = in;
+        G->k[i] = kk;
+        G->s[i] = s;
+        G->d[i] = d;
+        G->lo[i] = lo;
+        G->out[i] = span / s + 1;
+        G->rows *= G->out[i];
+    }
+    return LM_OK;
+}
+
+void lm__window_out_shape(const lm_cgeo *G, int64_t channels, int64_t *shape) {
+    shape[0] = G->n;
+    for (int j = 0; j < G->nsp; j++) shape[1 + j] = G->out[3 - G->nsp + j];
+    shape[G->nsp + 1] = channels;
+}
+
+static const char *conv_name(int nsp) {
+    return nsp == 1 ? "conv1d" : nsp == 2 ? "conv2d" : "conv3d";
+}
+
+/* The full conv geometry from x's and w's shapes. */
+static lm_status conv_geo(const char *op, const lm_window *win, int xnd, const int64_t *xs,
+                          int wnd, const int64_t *ws, lm_cgeo *G) {
+    int nsp = win->nsp;
+    if (nsp >= 1 && nsp <= 3 && wnd != nsp + 2)
+        return lm_fail(LM_EVALUE, "%s: filter must be %d-dimensional (spatial..., in_channels, "
+                       "out_channels): %s", op, nsp + 2, LM_SHAPE_N(wnd, ws));
+    lm_status st = lm__window_geo(op, win, xnd, xs, ws, G);
+    if (st) return st;
+    G->cg = ws[wnd - 2];
+    G->cout = ws[wnd - 1];
+    if (G->cg < 1 || G->c % G->cg)
+        return lm_fail(LM_EVALUE, "%s: input depth must be evenly divisible by filter depth: "
+                       "%lld vs %lld (input %s, filter %s)", op, (long long)G->c, (long long)G->cg,
+                       LM_SHAPE_N(xnd, xs), LM_SHAPE_N(wnd, ws));
+    G->groups = G->c / G->cg;
+    if (G->cout % G->groups)
+        return lm_fail(LM_EVALUE, "%s: output depth must be evenly divisible by number of groups: "
+                       "%lld vs %lld (input %s, filter %s)", op, (long long)G->cout,
+                       (long long)G->groups, LM_SHAPE_N(xnd, xs), LM_SHAPE_N(wnd, ws));
+    G->coutg = G->cout / G->groups;
+    G->K = G->k[0] * G->k[1] * G->k[2] * G->cg;
+    return LM_OK;
+}
+
+static lm_status check_float(const char *op, const lm_tensor *a, const lm_tensor *b) {
+    lm_status st;
+    if ((st = lm_check_tensor(op, a)) || (st = lm_check_tensor(op, b))) return st;
+    if (a->dtype != b->dtype)
+        return lm_fail(LM_ETYPE, "%s: operands must have one dtype, got %s %s and %s %s", op,
+                       LM_DT(a), LM_SHAPE(a), LM_DT(b), LM_SHAPE(b));
+    if (!lm_dtype_is_float(a->dtype))
+        return lm_fail(LM_ETYPE, "%s: float dtypes only (float16, bfloat16, float32, float64), got "
+                       "%s", op, LM_DT(a));
+    return LM_OK;
+}
+
+/* A contiguous float32/float64 copy of x (x itself, retained, when it already is one). */
+static lm_status prepare(const lm_tensor *x, lm_tensor **out) {
+    *out = NULL;
+    if (!x) return LM_OK;
+    lm_tensor *w = NULL;
+    lm_status st = lm_widen(x, &w);
+    if (st) return st;
+    if (lm_is_contiguous(w)) {
+        *out = w;
+        return LM_OK;
+    }
+    st = lm_contiguous(w, out);
+    lm_release(w);
+    return st;
+}
+
+/* ---- GEMM with a reusable scratch ----------------------------------------------------------------- */
+
+typedef struct gemm_ws {
+    void *p;
+    size_t n;
+} gemm_ws;
+
+static lm_status gemm(gemm_ws *ws, lm_dtype dt, int64_t m, int64_t n, int64_t k, const void *a,
+                      int64_t rsa, int64_t csa, const void *b, int64_t rsb, int64_t csb, void *c,
+                      int64_t rsc, const void *bias, int act) {
+    int th = lm_get_num_threads();
+    const lm_gemm_kernel_f32 *k32 = dt == LM_FLOAT32 ? lm_gemm_select_f32() : NULL;
+    const lm_gemm_kernel_f64 *k64 = dt == LM_FLOAT32 ? NULL : lm_gemm_select_f64();
+    size_t need = k32 ? lm_gemm_workspace_f32(k32, m, n, k, rsa, csa, rsb, csb, th)
+                      : lm_gemm_workspace_f64(k64, m, n, k, rsa, csa, rsb, csb, th);
+    if (need > ws->n) {
+        lm_gemm_free(ws->p);
+        ws->n = 0;
+        if (!(ws->p = lm_gemm_alloc(need)))
+            return lm_fail(LM_ENOMEM, "conv: cannot allocate %zu bytes of GEMM scratch", need);
+        ws->n = need;
+    }
+    if (k32)
+        lm_gemm_f32_ws(k32, m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, 1, bias, act, ws->p, th);
+    else
+        lm_gemm_f64_ws(k64, m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, 1, bias, act, ws->p, th);
+    return LM_OK;
+}
+
+/* Output rows per chunk: the chunk's patch matrix stays near 4 MB, and at least 64 rows long
+ * (the GEMM wants height). */
+static int64_t chunk_rows(const lm_cgeo *G, size_t es) {
+    int64_t r = (int64_t)((4u << 20) / ((size_t)G->K * es + 1));
+    if (r < 64) r = 64;
+    return r < G->rows ? r : G->rows;
+}
+
+/* ---- patches -------------------------------------------------------------------------------------- */
+
+typedef struct patch_ctx {
+    const lm_cgeo *G;
+    const char *x;     /* the input image batch */
+    char *cols;        /* (r1 - r0) x K */
+    int64_t gi, r0;
+    size_t es;
+} patch_ctx;
+
+/* Decompose output row r into batch and output coordinates. */
+static inline void row_pos(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
+    o[2] = r % G->out[2];
+    r /= G->out[2];
+    o[1] = r % G->out[1];
+    r /= G->out[1];
+    o[0] = r % G->out[0];
+    *b = r / G->out[0];
+}
+
+/* Rows [lo, hi) of the chunk: each row is one patch, k0 k1 k2 cg in the filter's order. With
+ * one group and no dilation along the last dim, a whole k2 x c run is contiguous in x: one copy
+ * per (k0, k1). Padding reads as zeros. */
+static void patch_rows(void *vctx, int64_t lo, int64_t hi) {
+    const patch_ctx *P = vctx;
+    const lm_cgeo *G = P->G;
+    size_t es = P->es;
+    int64_t C = G->c, cg = G->cg, K2 = G->k[2];
+    int run = G->groups == 1 && G->d[2] == 1;
+    for (int64_t r = lo; r < hi; r++) {
+        int64_t b, o[3];
+        row_pos(G, P->r0 + r, &b, o);
+        char *dst = P->cols + (size_t)(r * G->K) * es;
+        const char *xb = P->x + (size_t)((b * G->in[0] * G->in[1] * G->in[2]) * C + P->gi * cg) * es;
+        for (int64_t k0 = 0; k0 < G->k[0]; k0++) {
+            int64_t i0 = o[0] * G->s[0] - G->lo[0] + k0 * G->d[0];
+            for (int64_t k1 = 0; k1 < G->k[1]; k1++, dst += (size_t)(K2 * cg) * es) {
+                int64_t i1 = o[1] * G->s[1] - G->lo[1] + k1 * G->d[1];
+                if (i0 < 0 || i0 >= G->in[0] || i1 < 0 || i1 >= G->in[1]) {
+                    memset(dst, 0, (size_t)(K2 * cg) * es);
+                    continue;
+                }
+                const char *xr = xb + (size_t)((i0 * G->in[1] + i1) * G->in[2] * C) * es;
+                int64_t i2s = o[2] * G->s[2] - G->lo[2];
+                if (run) {
+                    int64_t kb = i2s < 0 ? -i2s : 0, ke = G->in[2] - i2s;
+                    if (ke > K2) ke = K2;
+                    if (kb > K2) kb = K2;
+                    if (ke < kb) ke = kb;
+                    memset(dst, 0, (size_t)(kb * C) * es);
+                    if (ke > kb)
+                        memcpy(dst + (size_t)(kb * C) * es, xr + (size_t)((i2s + kb) * C) * es,
+                               (size_t)((ke - kb) * C) * es);
+                    memset(dst + (size_t)(ke * C) * es, 0, (size_t)((K2 - ke) * C) * es);
+                    continue;
+                }
+                for (int64_t k2 = 0; k2 < K2; k2++) {
+                    int64_t i2 = i2s + k2 * G->d[2];
+                    char *dd = dst + (size_t)(k2 * cg) * es;
+                    if (i2 < 0 || i2 >= G->in[2]) memset(dd, 0, (size_t)cg * es);
+                    else memcpy(dd, xr + (size_t)(i2 * C) * es, (size_t)cg * es);
+                }
+            }
+        }
+    }
+}
+
+static void pack_patches(const lm_cgeo *G, const void *x, int64_t gi, int64_t r0, int64_t nr,
+                         void *cols, size_t es) {
+    patch_ctx P = {G, x, cols, gi, r0, es};
+    int64_t per = (int64_t)(65536 / ((size_t)G->K * es + 1)) + 1;  /* ~64 KB per thread hand-off */
+    lm_parallel_for(nr, per, patch_rows, &P);
+}
+
+/* The transpose of pack_patches: add each patch of `cols` back into dx (group gi). Serial:
+ * neighbouring patches overlap. */
+#define COL2IM(NAME, T)                                                                           \
+    static void NAME(const lm_cgeo *G, const T *cols, int64_t gi, int64_t r0, int64_t nr, T *dx) { \
+        int64_t C = G->c, cg = G->cg;                                                            \
+        for (int64_t r = 0; r < nr; r++) {                                                       \
+            int64_t b, o[3];                                                                     \
+            row_pos(G, r0 + r, &b, o);                                                           \
+            const T *src = cols + r * G->K;                                                      \
+            T *xb = dx + (b * G->in[0] * G->in[1] * G->in[2]) * C + gi * cg;                    \
+            for (int64_t k0 = 0; k0 < G->k[0]; k0++) {                                           \
+                int64_t i0 = o[0] * G->s[0] - G->lo[0] + k0 * G->d[0];                           \
+                for (int64_t k1 = 0; k1 < G->k[1]; k1++) {                                       \
+                    int64_t i1 = o[1] * G->s[1] - G->lo[1] + k1 * G->d[1];                       \
+                    int ok01 = i0 >= 0 && i0 < G->in[0] && i1 >= 0 && i1 < G->in[1];            \
+                    for (int64_t k2 = 0; k2 < G->k[2]; k2++, src += cg) {                        \
+                        int64_t i2 = o[2] * G->s[2] - G->lo[2] + k2 * G->d[2];                   \
+                        if (!ok01 || i2 < 0 || i2 >= G->in[2]) continue;                         \
+                        T *d = xb + ((i0 * G->in[1] + i1) * G->in[2] + i2) * C;                  \
+                        for (int64_t c = 0; c < cg; c++) d[c] += src[c];                         \
+                    }                                                                            \
+                }                                                                                \
+            }                                                                                    \
+        }                                                                                        \
+    }
+COL2IM(col2im_f32, float)
+COL2IM(col2im_f64, double)
+
+static int is_pointwise(const lm_cgeo *G) {
+    for (int i = 0; i < 3; i++)
+        if (G->k[i] != 1 || G->s[i] != 1 || G->lo[i] != 0 || G->out[i] != G->in[i]) return 0;
+    return G->groups == 1;
+}
+
+/* ---- the three computations (float32 / float64, contiguous operands) ------------------------------- */
+
+static lm_status conv_forward(const lm_cgeo *G, lm_dtype dt, const void *x, const void *w,
+                              const void *bias, int act, void *y) {
+    size_t es = lm_dtype_size(dt);
+    gemm_ws ws = {0};
+    lm_status st = LM_OK;
+    if (G->rows == 0 || G->cout == 0) return LM_OK;
+    if (G->K == 0) {  /* no input channels: the sum is empty */
+        memset(y, 0, (size_t)(G->rows * G->cout) * es);
+        lm__bias_act(dt, G->rows, G->cout, y, bias, act);
+        return LM_OK;
+    }
+    if (is_pointwise(G)) {
+        st = gemm(&ws, dt, G->rows, G->cout, G->c, x, G->c, 1, w, G->cout, 1, y, G->cout, bias, act);
+        lm_gemm_free(ws.p);
+        return st;
+    }
+    if (G->cg == 1 && G->groups > 1) {
+        lm__dw_forward(G, dt, x, w, bias, act, y);
+        return LM_OK;
+    }
+    int64_t R = chunk_rows(G, es);
+    char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
+    if (!cols) return lm_fail(LM_ENOMEM, "conv: cannot allocate a %lld x %lld patch buffer",
+                              (long long)R, (long long)G->K);
+    for (int64_t r0 = 0; r0 < G->rows && !st; r0 += R) {
+        int64_t nr = G->rows - r0 < R ? G->rows - r0 : R;
+        for (int64_t gi = 0; gi < G->groups && !st; gi++) {
+            pack_patches(G, x, gi, r0, nr, cols, es);
+            st = gemm(&ws, dt, nr, G->coutg, G->K, cols, G->K, 1,
+                      (const char *)w + (size_t)(gi * G->coutg) * es, G->cout, 1,
+                      (char *)y + (size_t)(r0 * G->cout + gi * G->coutg) * es, G->cout,
+                      bias ? (const char *)bias + (size_t)(gi * G->coutg) * es : NULL, act);
+        }
+    }
+    lm_gemm_free(cols);
+    lm_gemm_free(ws.p);
+    return st;
+}
+
+static lm_status conv_bwd_input(const lm_cgeo *G, lm_dtype dt, const void *g, const void *w,
+                                void *dx) {
+    size_t es = lm_dtype_size(dt);
+    int64_t nx = G->n * G->in[0] * G->in[1] * G->in[2] * G->c;
+    gemm_ws ws = {0};
+    lm_status st = LM_OK;
+    if (is_pointwise(G)) {  /* dx = g @ w^T */
+        st = gemm(&ws, dt, G->rows, G->c, G->cout, g, G->cout, 1, w, 1, G->cout, dx, G->c, NULL, 0);
+        lm_gemm_free(ws.p);
+        return st;
+    }
+    memset(dx, 0, (size_t)nx * es);
+    if (G->rows == 0 || G->K == 0 || G->cout == 0) return LM_OK;
+    if (G->cg == 1 && G->groups > 1) {
+        lm__dw_backprop_input(G, dt, g, w, dx);
+        return LM_OK;
+    }
+    int64_t R = chunk_rows(G, es);
+    char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
+    if (!cols) return lm_fail(LM_ENOMEM, "conv: cannot allocate a %lld x %lld patch buffer",
+                              (long long)R, (long long)G->K);
+    for (int64_t r0 = 0; r0 < G->rows && !st; r0 += R) {
+        int64_t nr = G->rows - r0 < R ? G->rows - r0 : R;
+        for (int64_t gi = 0; gi < G->groups && !st; gi++) {
+            /* cols (nr x K) = g rows (nr x coutg) @ w_g^T (coutg x K) */
+            st = gemm(&ws, dt, nr, G->K, G->coutg,
+                      (const char *)g + (size_t)(r0 * G->cout + gi * G->coutg) * es, G->cout, 1,
+                      (const char *)w + (size_t)(gi * G->coutg) * es, 1, G->cout, cols, G->K,
+                      NULL, 0);
+            if (st) break;
+            if (dt == LM_FLOAT32) col2im_f32(G, (const float *)cols, gi, r0, nr, dx);
+            else col2im_f64(G, (const double *)cols, gi, r0, nr, dx);
+        }
+    }
+    lm_gemm_free(cols);
+    lm_gemm_free(ws.p);
+    return st;
+}
+
+static lm_status conv_bwd_filter(const lm_cgeo *G, lm_dtype dt, const void *x, const void *g,
+                                 void *dw) {
+    size_t es = lm_dtype_size(dt);
+    int64_t nw = G->K * G->cout;
+    gemm_ws ws = {0};
+    lm_status st = LM_OK;
+    if (G->rows == 0 || nw == 0) {
+        memset(dw, 0, (size_t)nw * es);
+        return LM_OK;
+    }
+    if (is_pointwise(G)) {  /* dw = x^T @ g */
+        st = gemm(&ws, dt, G->c, G->cout, G->rows, x, 1, G->c, g, G->cout, 1, dw, G->cout, NULL, 0);
+        lm_gemm_free(ws.p);
+        return st;
+    }
+    if (G->cg == 1 && G->groups > 1) {
+        lm__dw_backprop_filter(G, dt, x, g, dw);
+        return LM_OK;
+    }
+    memset(dw, 0, (size_t)nw * es);
+    int64_t R = chunk_rows(G, es);
+    char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
+    char *tmp = lm_gemm_alloc((size_t)(G->K * G->coutg) * es);
+    if (!cols || !tmp) {
+        lm_gemm_free(cols);
+        lm_gemm_free(tmp);
+        return lm_fail(LM_ENOMEM, "conv: cannot allocate a %lld x %lld patch buffer",
+                       (long long)R, (long long)G->K);
+    }
+    for (int64_t r0 = 0; r0 < G->rows && !st; r0 += R) {
+        int64_t nr = G->rows - r0 < R ? G->rows - r0 : R;
+        for (int64_t gi = 0; gi < G->groups && !st; gi++) {
+            pack_patches(G, x, gi, r0, nr, cols, es);
+            /* tmp (K x coutg) = cols^T (K x nr) @ g rows (nr x coutg), added into dw's group */
+            st = gemm(&ws, dt, G->K, G->coutg, nr, cols, 1, G->K,
+                      (const char *)g + (size_t)(r0 * G->cout + gi * G->coutg) * es, G->cout, 1,
+                      tmp, G->coutg, NULL, 0);
+            for (int64_t k = 0; k < G->K && !st; k++)
+                for (int64_t j = 0; j < G->coutg; j++) {
+                    int64_t o = k * G->cout + gi * G->coutg + j, t = k * G->coutg + j;
+                    if (dt == LM_FLOAT32) ((float *)dw)[o] += ((float *)tmp)[t];
+                    else ((double *)dw)[o] += ((double *)tmp)[t];
+                }
+        }
+    }
+    lm_gemm_free(cols);
+    lm_gemm_free(tmp);
+    lm_gemm_free(ws.p);
+    return st;
+}
+
+/* ---- entry points ----------------------------------------------------------------------------------- */
+
+/* Run one of the three on float32/float64 copies and cast the result back to dt. */
+typedef enum { FWD, BWD_IN, BWD_W } conv_kind;
+
+static lm_status conv_run(conv_kind kind, const lm_cgeo *G, lm_dtype dt, const lm_tensor *a,
+                          const lm_tensor *b, const lm_tensor *bias, int act, int ndim,
+                          const int64_t *oshape, lm_tensor **out) {
+    lm_tensor *ca = NULL, *cb = NULL, *cbias = NULL, *res = NULL;
+    lm_status st;
+    if ((st = prepare(a, &ca)) || (st = prepare(b, &cb)) || (st = prepare(bias, &cbias))) goto done;
+    if ((st = lm_empty(ca->dtype, ndim, oshape, &res))) goto done;
+    if (kind == FWD)
+        st = conv_forward(G, ca->dtype, ca->data, cb->data, cbias ? cbias->data : NULL, act, res->data);
+    else if (kind == BWD_IN)
+        st = conv_bwd_input(G, ca->dtype, ca->data, cb->data, res->data);
+    else
+        st = conv_bwd_filter(G, ca->dtype, ca->data, cb->data, res->data);
+    if (st) goto done;
+    if (res->dtype != dt) {
+        st = lm_cast(res, dt, out);
+    } else {
+        *out = res;
+        res = NULL;
+    }
+done:
+    lm_release(ca);
+    lm_release(cb);
+    lm_release(cbias);
+    lm_release(res);
+    return st;
+}
+
+static lm_status record2(lm_gkind kind, const lm_window *win, const lm_tensor *a,
+                         const lm_tensor *b, lm_tensor **out) {
+    const lm_tensor *in[2] = {a, b};
+    return lm_record(kind, &(lm_gattrs){.win = *win}, 2, in, out);
+}
+
+/* bias and activation as recorded ops (when a tape watches the convolution). */
+static lm_status bias_act_recorded(lm_tensor *y, const lm_tensor *bias, lm_act act,
+                                   lm_tensor **out) {
+    lm_tensor *t[6] = {lm_retain(y)}, *c[3] = {0};
+    int n = 1;
+    lm_status st = LM_OK;
+    if (bias && !(st = lm_binary(LM_ADD, t[0], bias, &t[1]))) n = 2;
+    lm_tensor *z = t[n - 1];
+    if (!st && act == LM_ACT_GELU) {  /* z/2 (1 + erf(z / sqrt 2)) */
+        if (!(st = lm_scalar_f64(z->dtype, 0.5, &c[0])) &&
+            !(st = lm_scalar_f64(z->dtype, 0.7071067811865476, &c[1])) &&
+            !(st = lm_scalar_f64(z->dtype, 1.0, &c[2])) && !(st = lm_binary(LM_MUL, z, c[1], &t[n])) &&
+            !(st = lm_unary(LM_ERF, t[n], &t[n + 1])) && !(st = lm_binary(LM_ADD, t[n + 1], c[2], &t[n + 2])) &&
+            !(st = lm_binary(LM_MUL, z, c[0], &t[n + 3])))
+            st = lm_binary(LM_MUL, t[n + 3], t[n + 2], &t[n + 4]);
+        n += 5;
+    } else if (!st && act != LM_ACT_NONE) {
+        lm_unop op = act == LM_ACT_RELU ? LM_RELU : act == LM_ACT_SIGMOID ? LM_SIGMOID : LM_TANH;
+        if (!(st = lm_unary(op, z, &t[n]))) n++;
+    }
+    if (!st) {
+        *out = t[n - 1];
+        t[n - 1] = NULL;
+    }
+    for (int i = 0; i < 6; i++) lm_release(t[i]);
+    for (int i = 0; i < 3; i++) lm_release(c[i]);
+    return st;
+}
+
+lm_status lm_conv(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
+                  const lm_window *win, lm_tensor **out) {
+    *out = NULL;
+    const char *op = conv_name(win->nsp);
+    lm_status st;
+    lm_cgeo G;
+    if ((st = check_float(op, x, w))) return st;
+    if (bias && (st = check_float(op, x, bias))) return st;
+    if ((int)act < 0 || act >= LM_NACT)
+        return lm_fail(LM_EVALUE, "%s: activation %d is not one of none, relu, sigmoid, tanh, gelu",
+                       op, (int)act);
+    if ((st = conv_geo(op, win, x->ndim, x->shape, w->ndim, w->shape, &G))) return st;
+    if (bias && (bias->ndim != 1 || bias->shape[0] != G.cout))
+        return lm_fail(LM_EVALUE, "%s: bias must have shape (%lld,), got %s", op,
+                       (long long)G.cout, LM_SHAPE(bias));
+    int64_t oshape[5];
+    lm__window_out_shape(&G, G.cout, oshape);
+    const lm_tensor *args[3] = {x, w, bias};
+    if ((bias || act) && lm_tape_recording() && lm_tape_tracks_any(3, args)) {
+        lm_tensor *y = NULL;
+        if ((st = lm_conv(x, w, NULL, LM_ACT_NONE, win, &y))) return st;
+        st = bias_act_recorded(y, bias, act, out);
+        lm_release(y);
+        return st;
+    }
+    if ((st = conv_run(FWD, &G, x->dtype, x, w, bias, act, x->ndim, oshape, out))) return st;
+    if (!lm_tape_recording()) return LM_OK;
+    return record2(LM_G_CONV, win, x, w, out);
+}
+
+lm_status lm_conv_backprop_input(const lm_tensor *g, const lm_tensor *w, int ndim,
+                                 const int64_t *input_shape, const lm_window *win,
+                                 lm_tensor **out) {
+    *out = NULL;
+    const char *op = "conv_backprop_input";
+    lm_status st;
+    lm_cgeo G;
+    if ((st = check_float(op, g, w))) return st;
+    if (ndim < 0 || ndim > LM_MAX_NDIM)
+        return lm_fail(LM_EVALUE, "%s: input shape of rank %d", op, ndim);
+    for (int d = 0; d < ndim; d++)
+        if (input_shape[d] < 0)
+            return lm_fail(LM_EVALUE, "%s: input shape %s has a negative size", op,
+                           LM_SHAPE_N(ndim, input_shape));
+    if ((st = conv_geo(op, win, ndim, input_shape, w->ndim, w->shape, &G))) return st;
+    int64_t gshape[5];
+    lm__window_out_shape(&G, G.cout, gshape);
+    if (g->ndim != ndim || memcmp(g->shape, gshape, sizeof(int64_t) * (size_t)ndim))
+        return lm_fail(LM_EVALUE, "%s: the gradient (out_backprop) has shape %s but input %s and "
+                       "filter %s give outputs of shape %s", op, LM_SHAPE(g),
+                       LM_SHAPE_N(ndim, input_shape), LM_SHAPE(w), LM_SHAPE_N(ndim, gshape));
+    if ((st = conv_run(BWD_IN, &G, g->dtype, g, w, NULL, 0, ndim, input_shape, out))) return st;
+    if (!lm_tape_recording()) return LM_OK;
+    return record2(LM_G_CONV_BWD_INPUT, win, g, w, out);
+}
+
+lm_status lm_conv_backprop_filter(const lm_tensor *x, const lm_tensor *g, int ndim,
+                                  const int64_t *filter_shape, const lm_window *win,
+                                  lm_tensor **out) {
+    *out = NULL;
+    const char *op = "conv_backprop_filter";
+    lm_status st;
+    lm_cgeo G;
+    if ((st = check_float(op, x, g))) return st;
+    if (ndim < 0 || ndim > LM_MAX_NDIM)
+        return lm_fail(LM_EVALUE, "%s: filter shape of rank %d", op, ndim);
+    for (int d = 0; d < ndim; d++)
+        if (filter_shape[d] < 0)
+            return lm_fail(LM_EVALUE, "%s: filter shape %s has a negative size", op,
+                           LM_SHAPE_N(ndim, filter_shape));
+    if ((st = conv_geo(op, win, x->ndim, x->shape, ndim, filter_shape, &G))) return st;
+    int64_t gshape[5];
+    lm__window_out_shape(&G, G.cout, gshape);
+    if (g->ndim != x->ndim || memcmp(g->shape, gshape, sizeof(int64_t) * (size_t)x->ndim))
+        return lm_fail(LM_EVALUE, "%s: the gradient (out_backprop) has shape %s but input %s and "
+                       "filter %s give outputs of shape %s", op, LM_SHAPE(g), LM_SHAPE(x),
+                       LM_SHAPE_N(ndim, filter_shape), LM_SHAPE_N(x->ndim, gshape));
+    if ((st = conv_run(BWD_W, &G, x->dtype, x, g, NULL, 0, ndim, filter_shape, out))) return st;
+    if (!lm_tape_recording()) return LM_OK;
+    return record2(LM_G_CONV_BWD_FILTER, win, x, g, out);
+}
