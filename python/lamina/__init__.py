@@ -34,6 +34,7 @@ from lamina.custom_gradient import custom_gradient
 from lamina.tensor_shape import TensorShape
 from lamina.tensor_spec import TensorSpec
 from lamina import config, dtypes, errors, math, nn, linalg, nest, random
+from lamina import image
 from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 
 half = float16
