@@ -439,3 +439,25 @@ def test_moments_batch_norm_l2():
     assert h.dtype == "float16"
     _fd_check(lambda a: tf.nn.batch_normalization(a, *tf.nn.moments(a, [0, 1]), None, None, 1e-3),
               [x[:2, :2, :2].copy()], rng, tol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [3, 16, 83])
+def test_depthwise_row_kernel_every_isa(channels):
+    """The float32 depthwise row kernel of each ISA folder against the float64 reference:
+    channel blocks of 64, 16 and single channels, padding, strides, dilation, bias, relu."""
+    rng = np.random.default_rng(channels)
+    x = rng.standard_normal((2, 9, 11, channels)).astype(np.float32)
+    f = rng.standard_normal((3, 3, channels, 1)).astype(np.float32)
+    b = rng.standard_normal(channels).astype(np.float32)
+    w = f.reshape(3, 3, 1, channels)
+    before = tf.isa()
+    try:
+        for isa in tf.isa_available():
+            tf.set_isa(isa)
+            for s, d in ((1, 1), (2, 1), (1, 2)):
+                lo, hi = ref.same_pads((9, 11), (3, 3), (s, s), (d, d))
+                want = np.maximum(ref.conv(x, w, (s, s), (d, d), lo, hi) + b, 0)
+                got = _core._conv(x, w, b, "relu", (s, s), (d, d), tuple(lo), tuple(hi)).numpy()
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=isa)
+    finally:
+        tf.set_isa(before)

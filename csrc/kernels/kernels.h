@@ -10,6 +10,18 @@ typedef void (*lm_f32_binary_fn)(int64_t n, const float *a, const float *b, floa
 /* Contiguous float32 loops: out[i] = f(x[i]). out may be x itself (in place) or not overlap it. */
 typedef void (*lm_f32_unary_fn)(int64_t n, const float *x, float *out);
 
+/* One output row of a float32 depthwise convolution with channel multiplier 1 (ops/conv.c):
+ * y[o, c] = bias[c] + sum over tap rows r and taps k of rows[r][(o*s2 - lo2 + k*d2) * C + c] *
+ * w[(r*k2 + k) * C + c], skipping taps outside [0, in2) and NULL rows (padding). */
+typedef struct lm_dw_row_args {
+    const float *const *rows;   /* ntaprows input rows (in2 x C) or NULL */
+    int64_t ntaprows;
+    const float *w, *bias;      /* w: (ntaprows * k2, C); bias (C,) or NULL */
+    float *y;                   /* (out2, C) */
+    int64_t out2, C, k2, s2, d2, lo2, in2;
+} lm_dw_row_args;
+typedef void (*lm_dw_row_f32_fn)(const lm_dw_row_args *a);
+
 typedef struct lm_kernel_table {
     const char *name;
     lm_f32_binary_fn f32_add, f32_sub, f32_mul, f32_div;
@@ -21,6 +33,9 @@ typedef struct lm_kernel_table {
     /* ---- GEMM (gemm/gemm.h): micro-kernel, packing, skinny path, epilogue, blocking ---- */
     const struct lm_gemm_kernel_f32 *gemm_f32;
     const struct lm_gemm_kernel_f64 *gemm_f64;
+
+    /* ---- convolution ---- */
+    lm_dw_row_f32_fn f32_dw_row;
 } lm_kernel_table;
 
 extern const lm_kernel_table lm_kernels_ref;
@@ -45,6 +60,10 @@ void lm_avx2_f32_tanh(int64_t n, const float *x, float *out);
 void lm_avx2_f32_sigmoid(int64_t n, const float *x, float *out);
 void lm_avx2_f32_erf(int64_t n, const float *x, float *out);
 void lm_avx2_f32_relu(int64_t n, const float *x, float *out);
+
+void lm_ref_dw_row_f32(const lm_dw_row_args *a);
+void lm_avx2_dw_row_f32(const lm_dw_row_args *a);
+void lm_avx512_dw_row_f32(const lm_dw_row_args *a);
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);

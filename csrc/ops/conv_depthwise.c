@@ -7,6 +7,7 @@
  * Forward is split over output rows, the two gradients over channel ranges (each thread owns its
  * channels of dx / dw, so nothing is shared). Also the bias + activation epilogue used here. */
 #include "conv.h"
+#include "kernels/kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -155,9 +156,42 @@ static int64_t min_chunk(int64_t work_per_item) {
     return work_per_item >= 16384 ? 1 : 16384 / (work_per_item + 1) + 1;
 }
 
+/* float32, multiplier 1: the ISA's row kernel (kernels/<isa>/conv_dw.c) over output rows
+ * (b, o0, o1), each given the input rows under its taps. */
+#define DW_MAX_TAPROWS 256
+
+static void fwd_rows_f32(void *vctx, int64_t u0, int64_t u1) {
+    const dw_ctx *c = vctx;
+    const lm_cgeo *G = c->G;
+    const float *rows[DW_MAX_TAPROWS];
+    lm_dw_row_args a = {rows, G->k[0] * G->k[1], c->b, c->bias, NULL, G->out[2], G->c, G->k[2],
+                        G->s[2], G->d[2], G->lo[2], G->in[2]};
+    lm_dw_row_f32_fn kern = lm_kernels()->f32_dw_row;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t o1 = u % G->out[1], o0 = u / G->out[1] % G->out[0], b = u / G->out[1] / G->out[0];
+        int64_t r = 0;
+        for (int64_t k0 = 0; k0 < G->k[0]; k0++)
+            for (int64_t k1 = 0; k1 < G->k[1]; k1++, r++) {
+                int64_t i0 = o0 * G->s[0] - G->lo[0] + k0 * G->d[0];
+                int64_t i1 = o1 * G->s[1] - G->lo[1] + k1 * G->d[1];
+                rows[r] = i0 < 0 || i0 >= G->in[0] || i1 < 0 || i1 >= G->in[1] ? NULL
+                          : (const float *)c->a + ((b * G->in[0] + i0) * G->in[1] + i1) * G->in[2] * G->c;
+            }
+        a.y = (float *)c->out + u * G->out[2] * G->c;
+        kern(&a);
+        if (c->act) lm__bias_act(LM_FLOAT32, G->out[2], G->c, a.y, NULL, c->act);
+    }
+}
+
 void lm__dw_forward(const lm_cgeo *G, lm_dtype dt, const void *x, const void *w, const void *bias,
                     int act, void *y) {
     dw_ctx c = {G, dt, x, w, bias, y, act};
+    if (dt == LM_FLOAT32 && G->coutg == 1 && G->k[0] * G->k[1] <= DW_MAX_TAPROWS) {
+        int64_t units = G->n * G->out[0] * G->out[1];
+        int64_t per = G->out[2] * G->c * G->k[0] * G->k[1] * G->k[2];
+        lm_parallel_for(units, min_chunk(per), fwd_rows_f32, &c);
+        return;
+    }
     int64_t per = G->cout * G->k[0] * G->k[1] * G->k[2];
     lm_parallel_for(G->rows, min_chunk(per), dt == LM_FLOAT32 ? fwd_float : fwd_double, &c);
 }

@@ -17,4 +17,7 @@ const lm_kernel_table lm_kernels_avx512 = {
     /* ---- GEMM ---- */
     .gemm_f32 = &lm_gemm_avx512_f32,
     .gemm_f64 = &lm_gemm_avx512_f64,
+
+    /* ---- convolution ---- */
+    .f32_dw_row = lm_avx512_dw_row_f32,
 };

@@ -39,4 +39,7 @@ const lm_kernel_table lm_kernels_ref = {
     /* ---- GEMM ---- */
     .gemm_f32 = &lm_gemm_ref_f32,
     .gemm_f64 = &lm_gemm_ref_f64,
+
+    /* ---- convolution ---- */
+    .f32_dw_row = lm_ref_dw_row_f32,
 };
