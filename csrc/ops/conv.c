@@ -161,10 +161,10 @@ static lm_status gemm(gemm_ws *ws, lm_dtype dt, int64_t m, int64_t n, int64_t k,
     return LM_OK;
 }
 
-/* Output rows per chunk: the chunk's patch matrix stays near 4 MB, and at least 64 rows long
- * (the GEMM wants height). */
-static int64_t chunk_rows(const lm_cgeo *G, size_t es) {
-    int64_t r = (int64_t)((4u << 20) / ((size_t)G->K * es + 1));
+/* Output rows per chunk: the chunk's patch matrix stays within `budget` bytes, and at least 64
+ * rows long (the GEMM wants height). */
+static int64_t chunk_rows(const lm_cgeo *G, size_t es, size_t budget) {
+    int64_t r = (int64_t)(budget / ((size_t)G->K * es + 1));
     if (r < 64) r = 64;
     return r < G->rows ? r : G->rows;
 }
@@ -299,7 +299,7 @@ static lm_status conv_forward(const lm_cgeo *G, lm_dtype dt, const void *x, cons
         lm__dw_forward(G, dt, x, w, bias, act, y);
         return LM_OK;
     }
-    int64_t R = chunk_rows(G, es);
+    int64_t R = chunk_rows(G, es, 4u << 20);
     char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
     if (!cols) return lm_fail(LM_ENOMEM, "conv: cannot allocate a %lld x %lld patch buffer",
                               (long long)R, (long long)G->K);
@@ -318,6 +318,46 @@ static lm_status conv_forward(const lm_cgeo *G, lm_dtype dt, const void *x, cons
     return st;
 }
 
+/* With stride 1 the input gradient is itself a convolution: g, padded by (k - 1) * d - before,
+ * convolved with the filter flipped in space and with in/out channels swapped per group. It then
+ * runs on the forward path (patches packed in parallel, no serial scatter-add). *done = 0 when
+ * the geometry does not fit (strides, or padding wider than the filter). */
+static lm_status bwd_input_as_conv(const lm_cgeo *G, lm_dtype dt, const void *g, const void *w,
+                                   void *dx, int *done) {
+    *done = 0;
+    lm_cgeo T = *G;
+    for (int i = 0; i < 3; i++) {
+        int64_t eff = (G->k[i] - 1) * G->d[i] + 1, lo = eff - 1 - G->lo[i];
+        int64_t hi = G->in[i] - G->out[i] - lo + eff - 1;
+        if (G->s[i] != 1 || lo < 0 || hi < 0) return LM_OK;
+        T.in[i] = G->out[i];
+        T.out[i] = G->in[i];
+        T.lo[i] = lo;
+    }
+    T.c = G->cout;
+    T.cg = G->coutg;
+    T.cout = G->c;
+    T.coutg = G->cg;
+    T.K = G->k[0] * G->k[1] * G->k[2] * T.cg;
+    T.rows = G->n * G->in[0] * G->in[1] * G->in[2];
+    size_t es = lm_dtype_size(dt);
+    int64_t taps = G->k[0] * G->k[1] * G->k[2];
+    char *wt = lm_gemm_alloc((size_t)(taps * G->cg * G->cout) * es);
+    if (!wt) return lm_fail(LM_ENOMEM, "conv: cannot allocate the flipped filter");
+    /* wt[tap', j, gi*cg + i] = w[taps-1-tap', i, gi*coutg + j] */
+    for (int64_t t = 0; t < taps; t++)
+        for (int64_t gi = 0; gi < G->groups; gi++)
+            for (int64_t i = 0; i < G->cg; i++)
+                for (int64_t j = 0; j < G->coutg; j++)
+                    memcpy(wt + (size_t)((t * G->coutg + j) * G->c + gi * G->cg + i) * es,
+                           (const char *)w + (size_t)(((taps - 1 - t) * G->cg + i) * G->cout +
+                                                      gi * G->coutg + j) * es, es);
+    lm_status st = conv_forward(&T, dt, g, wt, NULL, 0, dx);
+    lm_gemm_free(wt);
+    *done = 1;
+    return st;
+}
+
 static lm_status conv_bwd_input(const lm_cgeo *G, lm_dtype dt, const void *g, const void *w,
                                 void *dx) {
     size_t es = lm_dtype_size(dt);
@@ -329,13 +369,18 @@ static lm_status conv_bwd_input(const lm_cgeo *G, lm_dtype dt, const void *g, co
         lm_gemm_free(ws.p);
         return st;
     }
+    if (G->rows > 0 && G->K > 0 && G->cout > 0 && !(G->cg == 1 && G->groups > 1)) {
+        int done = 0;
+        lm_status st2 = bwd_input_as_conv(G, dt, g, w, dx, &done);
+        if (st2 || done) return st2;
+    }
     memset(dx, 0, (size_t)nx * es);
     if (G->rows == 0 || G->K == 0 || G->cout == 0) return LM_OK;
     if (G->cg == 1 && G->groups > 1) {
         lm__dw_backprop_input(G, dt, g, w, dx);
         return LM_OK;
     }
-    int64_t R = chunk_rows(G, es);
+    int64_t R = chunk_rows(G, es, 4u << 20);
     char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
     if (!cols) return lm_fail(LM_ENOMEM, "conv: cannot allocate a %lld x %lld patch buffer",
                               (long long)R, (long long)G->K);
@@ -377,7 +422,7 @@ static lm_status conv_bwd_filter(const lm_cgeo *G, lm_dtype dt, const void *x, c
         return LM_OK;
     }
     memset(dw, 0, (size_t)nw * es);
-    int64_t R = chunk_rows(G, es);
+    int64_t R = chunk_rows(G, es, 32u << 20);
     char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
     char *tmp = lm_gemm_alloc((size_t)(G->K * G->coutg) * es);
     if (!cols || !tmp) {
