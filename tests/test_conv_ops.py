@@ -461,3 +461,46 @@ def test_depthwise_row_kernel_every_isa(channels):
                 np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, err_msg=isa)
     finally:
         tf.set_isa(before)
+
+
+def test_no_leaks_over_ops_gradients_and_failures():
+    import gc
+    x = tf.constant(np.random.default_rng(19).standard_normal((2, 6, 6, 4)))
+    w = tf.constant(np.random.default_rng(20).standard_normal((3, 3, 2, 4)))
+
+    def work():
+        with tf.GradientTape(persistent=True) as t:
+            t.watch([x, w])
+            y = tf.nn.conv2d(x, w, 1, "SAME")
+            z = tf.nn.max_pool2d(y, 2, 2, "SAME") + tf.nn.avg_pool2d(y, 3, 1, "VALID")[:, :3, :3]
+            loss = tf.reduce_sum(z * z)
+        t.gradient(loss, [x, w])
+        _core._conv(x, w, tf.constant(np.ones(4)), "relu", (1, 1), (1, 1), (1, 1), (1, 1))
+        for bad in (lambda: tf.nn.conv2d(x, tf.concat([w, w[:, :, :1]], 2), 1, "SAME"),
+                    lambda: _core._conv_backprop_input(y[:, :2], w, x.shape, (1, 1), (1, 1),
+                                                       (1, 1), (1, 1))):
+            try:
+                bad()
+            except ValueError:
+                pass
+    work()
+    gc.collect()
+    start = _core.live_storages()
+    for _ in range(20):
+        work()
+    gc.collect()
+    assert _core.live_storages() == start
+
+
+def test_conv_transpose_generic_and_weighted_moments():
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((1, 4, 4, 3))
+    f = rng.standard_normal((2, 2, 2, 3))
+    np.testing.assert_allclose(tf.nn.conv_transpose(x, f, (1, 8, 8, 2), 2).numpy(),
+                               tf.nn.conv2d_transpose(x, f, (1, 8, 8, 2), 2).numpy())
+    v = rng.standard_normal((5, 3))
+    fw = rng.uniform(0.5, 2, (5, 1))
+    m, var = tf.nn.weighted_moments(v, [0], fw)
+    want_m = (v * fw).sum(0) / (fw * np.ones_like(v)).sum(0)
+    np.testing.assert_allclose(m.numpy(), want_m, rtol=1e-12)
+    np.testing.assert_allclose(var.numpy(), (fw * (v - want_m) ** 2).sum(0) / fw.sum(), rtol=1e-12)

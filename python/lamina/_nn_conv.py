@@ -268,6 +268,18 @@ def conv3d_transpose(input, filters, output_shape, strides, padding="SAME", data
                            dilations, 3, "conv3d_transpose")
 
 
+def conv_transpose(input, filters, output_shape, strides, padding="SAME", data_format=None,
+                   dilations=None, name=None):
+    """tf.nn.conv_transpose: 1-, 2- or 3-d by the length of output_shape."""
+    n = len(output_shape.numpy() if hasattr(output_shape, "numpy") else output_shape) - 2
+    if n not in (1, 2, 3):
+        raise ValueError(f"conv_transpose: output_shape must have length 3, 4 or 5, got "
+                         f"{list(output_shape)}")
+    fmt = data_format or {1: "NWC", 2: "NHWC", 3: "NDHWC"}[n]
+    return _conv_transpose(input, filters, output_shape, strides, padding, fmt, dilations, n,
+                           "conv_transpose")
+
+
 def _pool_nd(is_max, input, ksize, strides, padding, data_format, nsp, op):
     x = _float_input(input, op)
     last = _layout(data_format, nsp, op)
@@ -365,6 +377,21 @@ def moments(x, axes, shift=None, keepdims=False, name=None):
     if y is not x:
         mean, variance = cast(mean, x.dtype), cast(variance, x.dtype)
     return mean, variance
+
+
+def weighted_moments(x, axes, frequency_weights, keepdims=False, name=None):
+    """The frequency-weighted mean and variance of x over `axes`."""
+    x = convert_to_tensor(x)
+    w = convert_to_tensor(frequency_weights, dtype=x.dtype)
+    axes = list(axes) if not isinstance(axes, int) else [axes]
+    total = reduce_sum(multiply(w, x), axis=axes, keepdims=True)
+    count = reduce_sum(multiply(w, _core.ones_like(x)), axis=axes, keepdims=True)
+    mean = _core.divide(total, count)
+    var = _core.divide(reduce_sum(multiply(w, square(subtract(x, mean))), axis=axes,
+                                  keepdims=True), count)
+    if not keepdims:
+        mean, var = squeeze(mean, axes), squeeze(var, axes)
+    return mean, var
 
 
 def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):

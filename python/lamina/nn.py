@@ -12,8 +12,9 @@ from lamina._core import (  # noqa: F401
 
 from lamina._nn_conv import (  # noqa: F401,E402  convolution, pooling, normalisation
     conv1d, conv2d, conv3d, convolution, conv, depthwise_conv2d, separable_conv2d,
-    conv1d_transpose, conv2d_transpose, conv3d_transpose, max_pool1d, max_pool2d, max_pool3d,
-    avg_pool1d, avg_pool2d, avg_pool3d, max_pool, avg_pool, pool, moments, batch_normalization,
+    conv_transpose, conv1d_transpose, conv2d_transpose, conv3d_transpose, max_pool1d, max_pool2d, max_pool3d,
+    avg_pool1d, avg_pool2d, avg_pool3d, max_pool, avg_pool, pool, moments, weighted_moments,
+    batch_normalization,
     l2_normalize,
 )
 
