@@ -9,6 +9,9 @@ from lamina._core import (  # noqa: F401
     negative, reduce_sum, reduce_mean, cast, convert_to_tensor, one_hot, abs_, square,
     clip_by_value, reshape, expand_dims, stop_gradient,
 )
+from lamina import _core
+
+_core.export_ops(globals(), "nn")  # relu, sigmoid, ...: the rows of csrc/ops/ops.def
 
 from lamina._nn_conv import (  # noqa: F401,E402  convolution, pooling, normalisation
     conv1d, conv2d, conv3d, convolution, conv, depthwise_conv2d, separable_conv2d,

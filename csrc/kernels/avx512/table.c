@@ -1,23 +1,12 @@
-/* The avx512 kernel table. */
+/* The avx512 kernel table: avx2's, with the float32 loops compiled for AVX-512 and the AVX-512
+ * GEMM. */
 #include "../binary_f32.inc"
 
-const lm_kernel_table lm_kernels_avx512 = {
-    .name = "avx512",
-    .f32_add = k_add,
-    .f32_sub = k_sub,
-    .f32_mul = k_mul,
-    .f32_div = k_div,
-    .f32_exp = lm_avx2_f32_exp,
-    .f32_log = lm_avx2_f32_log,
-    .f32_tanh = lm_avx2_f32_tanh,
-    .f32_sigmoid = lm_avx2_f32_sigmoid,
-    .f32_erf = lm_avx2_f32_erf,
-    .f32_relu = lm_avx2_f32_relu,
-
-    /* ---- GEMM ---- */
-    .gemm_f32 = &lm_gemm_avx512_f32,
-    .gemm_f64 = &lm_gemm_avx512_f64,
-
-    /* ---- convolution ---- */
-    .f32_dw_row = lm_avx512_dw_row_f32,
-};
+void lm_kernels_init_avx512(lm_kernel_table *t) {
+    lm_kernels_init_avx2(t);
+    t->name = "avx512";
+    binary_f32_fill(t);
+    t->gemm_f32 = &lm_gemm_avx512_f32;
+    t->gemm_f64 = &lm_gemm_avx512_f64;
+    t->f32_dw_row = lm_avx512_dw_row_f32;
+}
