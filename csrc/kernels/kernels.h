@@ -27,6 +27,25 @@ typedef struct lm_dw_row_args {
 } lm_dw_row_args;
 typedef void (*lm_dw_row_f32_fn)(const lm_dw_row_args *a);
 
+/* One output row of a float32 convolution with one group, read straight from a zero-padded
+ * input (ops/conv.c): y[o, co] = bias[co] + sum over taps (i, j) and channels c of
+ * x[i*dh*row + (o*sw + j*dw)*C + c] * W[(i*kw + j)*C + c, co], then relu if asked. The filter W
+ * (K = kh*kw*C rows) comes packed in panels of 32 columns: W[k, co] at
+ * w[(co / 32) * K * 32 + k * 32 + co % 32], zero past cout. */
+typedef struct lm_conv_row_args {
+    const float *x;             /* the padded input at the first tap row of this output row */
+    int64_t row;                /* elements between padded input rows */
+    const float *w, *bias;      /* w: the packed panels; bias (cout,) or NULL */
+    float *y;                   /* (ow, cout): row stride cout */
+    int64_t ow, C, cout, kh, kw, dh, dw, sw;
+    int64_t ncols;              /* columns to compute from w's first panel on (<= cout) */
+    int relu;
+} lm_conv_row_args;
+typedef void (*lm_conv_row_f32_fn)(const lm_conv_row_args *a);
+/* The same for 12 output pixels anywhere (px[p]: pixel p's input at tap (0, 0); y: their 12
+ * consecutive output rows); a->ow and a->sw are unused. */
+typedef void (*lm_conv_tile_f32_fn)(const lm_conv_row_args *a, const float *const *px);
+
 typedef struct lm_kernel_table {
     const char *name;
     /* The float32 loop of each op with a kernel slot (kslot K in ops/ops.def), indexed by its op
@@ -41,6 +60,8 @@ typedef struct lm_kernel_table {
 
     /* ---- convolution ---- */
     lm_dw_row_f32_fn f32_dw_row;
+    lm_conv_row_f32_fn f32_conv_row;   /* NULL: convolutions go through patches and the GEMM */
+    lm_conv_tile_f32_fn f32_conv_tile;
 } lm_kernel_table;
 
 /* Fill a table: each calls the one below it first (avx512 -> avx2 -> ref). */
@@ -66,6 +87,8 @@ void lm_avx2_f32_relu(int64_t n, const float *x, float *out);
 void lm_ref_dw_row_f32(const lm_dw_row_args *a);
 void lm_avx2_dw_row_f32(const lm_dw_row_args *a);
 void lm_avx512_dw_row_f32(const lm_dw_row_args *a);
+void lm_avx512_conv_row_f32(const lm_conv_row_args *a);
+void lm_avx512_conv_tile_f32(const lm_conv_row_args *a, const float *const *px);
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);

@@ -16,6 +16,7 @@
 #include "conv.h"
 #include "autodiff/record.h"
 #include "gemm/gemm.h"
+#include "kernels/kernels.h"
 
 #include <string.h>
 
@@ -277,6 +278,126 @@ static int is_pointwise(const lm_cgeo *G) {
     return G->groups == 1;
 }
 
+/* ---- direct convolution (an ISA row kernel reading the padded input) ------------------------------ */
+
+typedef struct direct_ctx {
+    const lm_cgeo *G;
+    const float *x, *w, *bias;   /* x: zero-padded images of hp x wp pixels (or the input itself) */
+    float *y;
+    int64_t hp, wp;
+    int act;
+} direct_ctx;
+
+/* Output pixels [r0, r0 + n) of one output row, through the ISA's row kernel; a->w, a->bias
+ * and a->ncols select the panel; co0 is its first column. */
+static void direct_run(const direct_ctx *c, lm_conv_row_args *a, int64_t r0, int64_t n,
+                       int64_t co0) {
+    const lm_cgeo *G = c->G;
+    int64_t ow = r0 % G->out[2], u = r0 / G->out[2], b = u / G->out[1], oh = u % G->out[1];
+    a->x = c->x + ((b * c->hp + oh * G->s[1]) * c->wp + ow * G->s[2]) * G->c;
+    a->y = c->y + r0 * G->cout + co0;
+    a->ow = n;
+    lm_kernels()->f32_conv_row(a);
+}
+
+/* Units [u0, u1) of (filter panel of 32 columns, tile of 12 output pixels in (batch, row,
+ * column) order), panel-major so that a thread's panels stay in its L2 while it sweeps the
+ * pixels. A tile that crosses output rows goes to the ISA's pixel-pointer kernel, so small maps
+ * keep full tiles. */
+static void direct_tiles(void *vctx, int64_t u0, int64_t u1) {
+    const direct_ctx *c = vctx;
+    const lm_cgeo *G = c->G;
+    int64_t ntiles = (G->rows + 11) / 12;
+    lm_conv_row_args a = {.row = c->wp * G->c, .C = G->c, .cout = G->cout, .kh = G->k[1],
+                          .kw = G->k[2], .dh = G->d[1], .dw = G->d[2], .sw = G->s[2],
+                          .relu = c->act == LM_ACT_RELU};
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t t = u % ntiles, co0 = u / ntiles * 32;
+        a.w = c->w + co0 * G->K;
+        a.bias = c->bias ? c->bias + co0 : NULL;
+        a.ncols = G->cout - co0 < 32 ? G->cout - co0 : 32;
+        int64_t r0 = t * 12, n = G->rows - r0 < 12 ? G->rows - r0 : 12;
+        if (r0 % G->out[2] + n <= G->out[2]) {
+            direct_run(c, &a, r0, n, co0);
+        } else if (n == 12) {
+            const float *px[12];
+            for (int p = 0; p < 12; p++) {
+                int64_t r = r0 + p, ow = r % G->out[2], u = r / G->out[2];
+                int64_t b = u / G->out[1], oh = u % G->out[1];
+                px[p] = c->x + ((b * c->hp + oh * G->s[1]) * c->wp + ow * G->s[2]) * G->c;
+            }
+            a.y = c->y + r0 * G->cout + co0;
+            lm_kernels()->f32_conv_tile(&a, px);
+        } else {  /* the last, partial tile: one run per output row */
+            for (int64_t r = r0; r < r0 + n;) {
+                int64_t m = G->out[2] - r % G->out[2];
+                if (m > r0 + n - r) m = r0 + n - r;
+                direct_run(c, &a, r, m, co0);
+                r += m;
+            }
+        }
+        if (c->act != LM_ACT_NONE && c->act != LM_ACT_RELU)
+            for (int64_t r = r0; r < r0 + n; r++)
+                lm__bias_act(LM_FLOAT32, 1, a.ncols, c->y + r * G->cout + co0, NULL, c->act);
+    }
+}
+
+/* Whether the active ISA has a direct kernel for this float32 problem: one group, 1 or 2
+ * spatial dims, patches long enough to be worth it, and enough output pixels to pay for packing
+ * the filter (7x7 maps under a 3x3x512 filter go faster through the GEMM). */
+static int direct_fits(const lm_cgeo *G, lm_dtype dt) {
+    return dt == LM_FLOAT32 && G->groups == 1 && G->nsp <= 2 && G->K >= 32 && G->rows >= 128 &&
+           lm_kernels()->f32_conv_row != NULL && lm_kernels()->f32_conv_tile != NULL;
+}
+
+static lm_status conv_direct(const lm_cgeo *G, const float *x, const float *w, const float *bias,
+                             int act, float *y) {
+    int64_t hp = (G->out[1] - 1) * G->s[1] + (G->k[1] - 1) * G->d[1] + 1;
+    int64_t wp = (G->out[2] - 1) * G->s[2] + (G->k[2] - 1) * G->d[2] + 1;
+    float *pad = NULL;
+    int64_t npanel = (G->cout + 31) / 32;
+    float *panels = lm_gemm_alloc(sizeof(float) * (size_t)(npanel * G->K * 32));
+    if (!panels) return lm_fail(LM_ENOMEM, "conv: cannot allocate the packed filter");
+    for (int64_t p = 0; p < npanel; p++)   /* 32-column panels, k-major, zero past cout */
+        for (int64_t k = 0; k < G->K; k++)
+            for (int64_t j = 0; j < 32; j++) {
+                int64_t co = p * 32 + j;
+                panels[(p * G->K + k) * 32 + j] = co < G->cout ? w[k * G->cout + co] : 0.0f;
+            }
+    direct_ctx c = {G, x, panels, bias, y, G->in[1], G->in[2], act};
+    if (G->lo[1] || G->lo[2] || hp > G->in[1] || wp > G->in[2]) {  /* a zero-padded copy */
+        int64_t C = G->c;
+        pad = lm_gemm_alloc(sizeof(float) * (size_t)(G->n * hp * wp * C));
+        if (!pad) {
+            lm_gemm_free(panels);
+            return lm_fail(LM_ENOMEM, "conv: cannot allocate the padded input");
+        }
+        for (int64_t b = 0; b < G->n; b++)
+            for (int64_t h = 0; h < hp; h++) {
+                float *dst = pad + (b * hp + h) * wp * C;
+                int64_t ih = h - G->lo[1];
+                if (ih < 0 || ih >= G->in[1]) {
+                    memset(dst, 0, sizeof(float) * (size_t)(wp * C));
+                    continue;
+                }
+                int64_t w0 = G->lo[2], n = G->in[2] < wp - w0 ? G->in[2] : wp - w0;
+                memset(dst, 0, sizeof(float) * (size_t)(w0 * C));
+                memcpy(dst + w0 * C, x + ((b * G->in[1] + ih) * G->in[2]) * C,
+                       sizeof(float) * (size_t)(n * C));
+                memset(dst + (w0 + n) * C, 0, sizeof(float) * (size_t)((wp - w0 - n) * C));
+            }
+        c.x = pad;
+        c.hp = hp;
+        c.wp = wp;
+    }
+    int64_t per = 12 * 32 * G->K;
+    lm_parallel_for(npanel * ((G->rows + 11) / 12), per >= 65536 ? 1 : 65536 / (per + 1) + 1,
+                    direct_tiles, &c);
+    lm_gemm_free(pad);
+    lm_gemm_free(panels);
+    return LM_OK;
+}
+
 /* ---- the three computations (float32 / float64, contiguous operands) ------------------------------- */
 
 static lm_status conv_forward(const lm_cgeo *G, lm_dtype dt, const void *x, const void *w,
@@ -299,6 +420,7 @@ static lm_status conv_forward(const lm_cgeo *G, lm_dtype dt, const void *x, cons
         lm__dw_forward(G, dt, x, w, bias, act, y);
         return LM_OK;
     }
+    if (direct_fits(G, dt)) return conv_direct(G, x, w, bias, act, y);
     int64_t R = chunk_rows(G, es, 4u << 20);
     char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
     if (!cols) return lm_fail(LM_ENOMEM, "conv: cannot allocate a %lld x %lld patch buffer",
