@@ -513,10 +513,11 @@ def test_float32_conv_every_isa(cout):
     strides, dilations, padding, 1-d, fused bias with relu and with tanh."""
     rng = np.random.default_rng(cout)
     before = tf.isa()
-    cases = [((2, 7, 17, 5), (3, 3), (1, 1), (1, 1), "relu"),
-             ((1, 9, 13, 37), (3, 2), (2, 1), (1, 1), "tanh"),
-             ((1, 8, 11, 8), (3, 3), (1, 1), (2, 2), None),
-             ((3, 1, 29, 12), (1, 5), (1, 3), (1, 1), "relu")]
+    cases = [((2, 7, 17, 5), (3, 3), (1, 1), (1, 1), "relu"),     # >= 128 output pixels:
+             ((2, 9, 30, 37), (3, 2), (2, 1), (1, 1), "tanh"),    # the direct kernel
+             ((2, 8, 11, 8), (3, 3), (1, 1), (2, 2), None),
+             ((16, 1, 29, 12), (1, 5), (1, 3), (1, 1), "relu"),
+             ((1, 5, 6, 9), (3, 3), (1, 1), (1, 1), "relu")]     # fewer: patches + GEMM
     try:
         for isa in tf.isa_available():
             tf.set_isa(isa)
