@@ -536,3 +536,11 @@ def test_float32_conv_every_isa(cout):
                                            rtol=1e-4, atol=1e-4, err_msg=isa)
     finally:
         tf.set_isa(before)
+
+
+def test_max_pool_gradient_big_window():
+    """Windows of more than 64 pixels take the slower pixel lookup in the max-pool gradient."""
+    rng = np.random.default_rng(22)
+    x = rng.permutation(2 * 10 * 10 * 2).reshape(2, 10, 10, 2) / 5.0
+    _fd_check(lambda a: tf.nn.max_pool2d(a, 9, 1, "VALID"), [x], rng)
+    _fd_check(lambda a: tf.nn.max_pool2d(a, 9, 3, "SAME"), [x], rng)

@@ -8,6 +8,11 @@
  * (max_pool_gradgrad), whose gradient is max_pool_grad again: all orders are closed. Forward
  * passes split over output pixels, the scatters over channel ranges (each thread owns its
  * channels of dx). */
+/* GCC if-converts (and so vectorises) the float compares and selects of the max loops only when
+ * FP operations may be assumed not to trap; lamina never reads FP exception flags. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "conv.h"
 #include "autodiff/record.h"
 
@@ -52,12 +57,30 @@ static inline void window_of(const lm_cgeo *G, int64_t r, win_rng *w) {
     }
 }
 
+/* The input pixel of the t-th real pixel of window w (in WINDOW_PIXELS order); see
+ * window_pixels for the common small windows. */
+static inline int64_t tap_pixel(const lm_cgeo *G, const win_rng *w, int64_t t) {
+    int64_t e2 = w->ke[2] - w->kb[2], e1 = w->ke[1] - w->kb[1];
+    int64_t k2 = w->kb[2] + t % e2, k1 = w->kb[1] + t / e2 % e1, k0 = w->kb[0] + t / e2 / e1;
+    return ((w->b * G->in[0] + w->start[0] + k0) * G->in[1] + w->start[1] + k1) * G->in[2] +
+           w->start[2] + k2;
+}
+
+#define WINDOW_LIST 64
+
 #define WINDOW_PIXELS(G, w)                                                                      \
     for (int64_t k0 = (w).kb[0]; k0 < (w).ke[0]; k0++)                                          \
     for (int64_t k1 = (w).kb[1]; k1 < (w).ke[1]; k1++)                                          \
     for (int64_t k2 = (w).kb[2], p = (((w).b * (G)->in[0] + (w).start[0] + k0) * (G)->in[1] +    \
                                       (w).start[1] + k1) * (G)->in[2] + (w).start[2] + k2;       \
          k2 < (w).ke[2]; k2++, p++)
+
+/* The window's pixels listed once per output pixel (small windows), so that turning an argmax
+ * ordinal into a pixel is a load rather than divisions. */
+#define LIST_PIXELS                                                                              \
+    int64_t pix[WINDOW_LIST], npix = 0;                                                          \
+    if (w.count <= WINDOW_LIST) WINDOW_PIXELS(G, w) pix[npix++] = p;
+#define PIXEL(t) (npix ? pix[t] : tap_pixel(G, &w, (t)))
 
 #define POOL_KERNELS(T, LOWEST)                                                                  \
     static void fwd_##T(void *vctx, int64_t r0, int64_t r1) {                                    \
@@ -82,22 +105,32 @@ static inline void window_of(const lm_cgeo *G, int64_t r, win_rng *w) {
             }                                                                                    \
         }                                                                                        \
     }                                                                                            \
-    /* The pixel of the first maximum of window w in channels [c0, c1), into idx. */             \
+    /* The first maximum of window w in channels [c0, c1): idx gets its ordinal among the      \
+     * window's real pixels (-1 for a window with none; tap_pixel turns it into a pixel). float \
+     * and int32 lanes of one width and no branches, so the channel loop vectorises. */         \
     static void argmax_##T(const lm_cgeo *G, const T *x, const win_rng *w, int64_t c0, int64_t c1, \
-                           T *best, int64_t *idx) {                                              \
-        int64_t C = G->c;                                                                        \
-        for (int64_t ch = c0; ch < c1; ch++) {                                                   \
-            best[ch - c0] = LOWEST;                                                              \
-            idx[ch - c0] = -1;                                                                   \
-        }                                                                                        \
+                           T *restrict best, int32_t *restrict idx) {                            \
+        int64_t C = G->c, n = c1 - c0;                                                           \
+        int32_t t = 0;                                                                           \
         WINDOW_PIXELS(G, (*w)) {                                                                 \
-            const T *xr = x + p * C;                                                             \
-            for (int64_t ch = c0; ch < c1; ch++)                                                 \
-                if (xr[ch] > best[ch - c0] || idx[ch - c0] < 0) {                                \
-                    best[ch - c0] = xr[ch];                                                      \
-                    idx[ch - c0] = p;                                                            \
+            const T *restrict xr = x + p * C + c0;                                               \
+            if (t == 0) {                                                                        \
+                for (int64_t ch = 0; ch < n; ch++) {                                             \
+                    best[ch] = xr[ch];                                                           \
+                    idx[ch] = 0;                                                                 \
                 }                                                                                \
+            } else {                                                                             \
+                for (int64_t ch = 0; ch < n; ch++) { /* selects, not branches */               \
+                    T v = xr[ch], b = best[ch];                                                  \
+                    int32_t m = -(int32_t)(v > b);                                               \
+                    best[ch] = v > b ? v : b;                                                    \
+                    idx[ch] = (idx[ch] & ~m) | (t & m);                                          \
+                }                                                                                \
+            }                                                                                    \
+            t++;                                                                                 \
         }                                                                                        \
+        if (t == 0)                                                                              \
+            for (int64_t ch = 0; ch < n; ch++) idx[ch] = -1;                                     \
     }                                                                                            \
     /* dx over channels [c0, c1): max sends g to the argmax, average spreads g / count. */       \
     static void bwd_##T(void *vctx, int64_t c0, int64_t c1) {                                    \
@@ -105,17 +138,18 @@ static inline void window_of(const lm_cgeo *G, int64_t r, win_rng *w) {
         const lm_cgeo *G = c->G;                                                                 \
         int64_t C = G->c;                                                                        \
         T *dx = c->out, best[CBLOCK];                                                            \
-        int64_t idx[CBLOCK];                                                                     \
+        int32_t idx[CBLOCK];                                                                     \
         for (int64_t r = 0; r < G->rows; r++) {                                                  \
             win_rng w;                                                                           \
             window_of(G, r, &w);                                                                 \
             const T *gr = (const T *)c->g + r * C;                                               \
             if (c->is_max) {                                                                     \
+                LIST_PIXELS                                                                      \
                 for (int64_t cb = c0; cb < c1; cb += CBLOCK) {                                   \
                     int64_t ce = c1 - cb < CBLOCK ? c1 : cb + CBLOCK;                            \
                     argmax_##T(G, c->x, &w, cb, ce, best, idx);                                  \
                     for (int64_t ch = cb; ch < ce; ch++)                                         \
-                        if (idx[ch - cb] >= 0) dx[idx[ch - cb] * C + ch] += gr[ch];              \
+                        if (idx[ch - cb] >= 0) dx[PIXEL(idx[ch - cb]) * C + ch] += gr[ch];     \
                 }                                                                                \
             } else if (w.count > 0) {                                                            \
                 T inv = (T)1 / (T)w.count;                                                       \
@@ -132,16 +166,18 @@ static inline void window_of(const lm_cgeo *G, int64_t r, win_rng *w) {
         const lm_cgeo *G = c->G;                                                                 \
         int64_t C = G->c;                                                                        \
         T best[CBLOCK];                                                                          \
-        int64_t idx[CBLOCK];                                                                     \
+        int32_t idx[CBLOCK];                                                                     \
         for (int64_t r = r0; r < r1; r++) {                                                      \
             win_rng w;                                                                           \
             window_of(G, r, &w);                                                                 \
             T *o = (T *)c->out + r * C;                                                          \
+            LIST_PIXELS                                                                          \
             for (int64_t cb = 0; cb < C; cb += CBLOCK) {                                         \
                 int64_t ce = C - cb < CBLOCK ? C : cb + CBLOCK;                                  \
                 argmax_##T(G, c->x, &w, cb, ce, best, idx);                                      \
                 for (int64_t ch = cb; ch < ce; ch++)                                             \
-                    o[ch] = idx[ch - cb] >= 0 ? ((const T *)c->g)[idx[ch - cb] * C + ch] : 0;    \
+                    o[ch] = idx[ch - cb] >= 0                                                    \
+                                ? ((const T *)c->g)[PIXEL(idx[ch - cb]) * C + ch] : 0;   \
             }                                                                                    \
         }                                                                                        \
     }
