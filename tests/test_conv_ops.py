@@ -517,6 +517,7 @@ def test_float32_conv_every_isa(cout):
              ((2, 9, 30, 37), (3, 2), (2, 1), (1, 1), "tanh"),    # the direct kernel
              ((2, 8, 11, 8), (3, 3), (1, 1), (2, 2), None),
              ((16, 1, 29, 12), (1, 5), (1, 3), (1, 1), "relu"),
+             ((2, 8, 10, 40), (1, 1), (1, 1), (1, 1), None),      # 1x1
              ((1, 5, 6, 9), (3, 3), (1, 1), (1, 1), "relu")]     # fewer: patches + GEMM
     try:
         for isa in tf.isa_available():

@@ -358,12 +358,14 @@ static lm_status conv_direct(const lm_cgeo *G, const float *x, const float *w, c
     int64_t npanel = (G->cout + 31) / 32;
     float *panels = lm_gemm_alloc(sizeof(float) * (size_t)(npanel * G->K * 32));
     if (!panels) return lm_fail(LM_ENOMEM, "conv: cannot allocate the packed filter");
-    for (int64_t p = 0; p < npanel; p++)   /* 32-column panels, k-major, zero past cout */
-        for (int64_t k = 0; k < G->K; k++)
-            for (int64_t j = 0; j < 32; j++) {
-                int64_t co = p * 32 + j;
-                panels[(p * G->K + k) * 32 + j] = co < G->cout ? w[k * G->cout + co] : 0.0f;
-            }
+    for (int64_t p = 0; p < npanel; p++) {  /* 32-column panels, k-major, zero past cout */
+        int64_t n = G->cout - p * 32 < 32 ? G->cout - p * 32 : 32;
+        for (int64_t k = 0; k < G->K; k++) {
+            float *dst = panels + (p * G->K + k) * 32;
+            memcpy(dst, w + k * G->cout + p * 32, sizeof(float) * (size_t)n);
+            if (n < 32) memset(dst + n, 0, sizeof(float) * (size_t)(32 - n));
+        }
+    }
     direct_ctx c = {G, x, panels, bias, y, G->in[1], G->in[2], act};
     if (G->lo[1] || G->lo[2] || hp > G->in[1] || wp > G->in[2]) {  /* a zero-padded copy */
         int64_t C = G->c;
@@ -411,6 +413,7 @@ static lm_status conv_forward(const lm_cgeo *G, lm_dtype dt, const void *x, cons
         lm__bias_act(dt, G->rows, G->cout, y, bias, act);
         return LM_OK;
     }
+    if (direct_fits(G, dt)) return conv_direct(G, x, w, bias, act, y);
     if (is_pointwise(G)) {
         st = gemm(&ws, dt, G->rows, G->cout, G->c, x, G->c, 1, w, G->cout, 1, y, G->cout, bias, act);
         lm_gemm_free(ws.p);
@@ -420,7 +423,6 @@ static lm_status conv_forward(const lm_cgeo *G, lm_dtype dt, const void *x, cons
         lm__dw_forward(G, dt, x, w, bias, act, y);
         return LM_OK;
     }
-    if (direct_fits(G, dt)) return conv_direct(G, x, w, bias, act, y);
     int64_t R = chunk_rows(G, es, 4u << 20);
     char *cols = lm_gemm_alloc((size_t)(R * G->K) * es);
     if (!cols) return lm_fail(LM_ENOMEM, "conv: cannot allocate a %lld x %lld patch buffer",
