@@ -286,6 +286,7 @@ typedef struct direct_ctx {
     float *y;
     int64_t hp, wp;
     int act;
+    int tile_major;              /* units ordered tile by tile (the whole filter stays in L2) */
 } direct_ctx;
 
 /* Output pixels [r0, r0 + n) of one output row, through the ISA's row kernel; a->w, a->bias
@@ -301,18 +302,19 @@ static void direct_run(const direct_ctx *c, lm_conv_row_args *a, int64_t r0, int
 }
 
 /* Units [u0, u1) of (filter panel of 32 columns, tile of 12 output pixels in (batch, row,
- * column) order), panel-major so that a thread's panels stay in its L2 while it sweeps the
- * pixels. A tile that crosses output rows goes to the ISA's pixel-pointer kernel, so small maps
+ * column) order): tile-major when the packed filter fits in L2 (the input is read once), else
+ * panel-major so that a thread's panels stay in its L2 while it sweeps the pixels. A tile that crosses output rows goes to the ISA's pixel-pointer kernel, so small maps
  * keep full tiles. */
 static void direct_tiles(void *vctx, int64_t u0, int64_t u1) {
     const direct_ctx *c = vctx;
     const lm_cgeo *G = c->G;
-    int64_t ntiles = (G->rows + 11) / 12;
+    int64_t ntiles = (G->rows + 11) / 12, npanel = (G->cout + 31) / 32;
     lm_conv_row_args a = {.row = c->wp * G->c, .C = G->c, .cout = G->cout, .kh = G->k[1],
                           .kw = G->k[2], .dh = G->d[1], .dw = G->d[2], .sw = G->s[2],
                           .relu = c->act == LM_ACT_RELU};
     for (int64_t u = u0; u < u1; u++) {
-        int64_t t = u % ntiles, co0 = u / ntiles * 32;
+        int64_t t = c->tile_major ? u / npanel : u % ntiles;
+        int64_t co0 = (c->tile_major ? u % npanel : u / ntiles) * 32;
         a.w = c->w + co0 * G->K;
         a.bias = c->bias ? c->bias + co0 : NULL;
         a.ncols = G->cout - co0 < 32 ? G->cout - co0 : 32;
@@ -366,7 +368,8 @@ static lm_status conv_direct(const lm_cgeo *G, const float *x, const float *w, c
             if (n < 32) memset(dst + n, 0, sizeof(float) * (size_t)(32 - n));
         }
     }
-    direct_ctx c = {G, x, panels, bias, y, G->in[1], G->in[2], act};
+    direct_ctx c = {G, x, panels, bias, y, G->in[1], G->in[2], act,
+                    npanel * G->K * 32 * (int64_t)sizeof(float) <= (1 << 20)};
     if (G->lo[1] || G->lo[2] || hp > G->in[1] || wp > G->in[2]) {  /* a zero-padded copy */
         int64_t C = G->c;
         pad = lm_gemm_alloc(sizeof(float) * (size_t)(G->n * hp * wp * C));
