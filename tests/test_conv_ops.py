@@ -531,6 +531,13 @@ def test_float32_conv_every_isa(cout):
                 want = {None: want, "relu": np.maximum(want, 0), "tanh": np.tanh(want)}[act]
                 got = _core._conv(x, w, b, act, s, d, tuple(lo), tuple(hi)).numpy()
                 np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=isa)
+                # the filter gradient (AVX-512 tile kernel) against float64 (patches + GEMM)
+                g = rng.standard_normal(want.shape).astype(np.float32)
+                geo = (s, d, tuple(lo), tuple(hi))
+                dw = _core._conv_backprop_filter(x, g, w.shape, *geo).numpy()
+                dw64 = _core._conv_backprop_filter(x.astype(np.float64), g.astype(np.float64),
+                                                   w.shape, *geo).numpy()
+                np.testing.assert_allclose(dw, dw64, rtol=1e-4, atol=2e-3, err_msg=isa)
                 x1 = x[:, 0]
                 got = tf.nn.conv1d(x1, w[0], s[1], "VALID", dilations=d[1]).numpy()
                 np.testing.assert_allclose(got, ref.conv(x1, w[0], s[1:], d[1:], (0,), (0,)),

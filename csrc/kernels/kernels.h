@@ -46,6 +46,17 @@ typedef void (*lm_conv_row_f32_fn)(const lm_conv_row_args *a);
  * consecutive output rows); a->ow and a->sw are unused. */
 typedef void (*lm_conv_tile_f32_fn)(const lm_conv_row_args *a, const float *const *px);
 
+/* A tile of a float32 filter gradient (ops/conv.c): nq (12, 4 or 1) consecutive input channels
+ * of one tap by ncols (<= 32) output channels, dw[q * ldw + co] = sum over the n x oh x ow output
+ * pixels r of x[b * img + h * rstep + w * pstep + q] * g[r * gstride + co]. */
+typedef struct lm_conv_wgrad_args {
+    const float *x;             /* the padded input at this tap and first channel */
+    const float *g;             /* the output gradient at the first column */
+    float *dw;
+    int64_t n, oh, ow, img, rstep, pstep, gstride, ldw, ncols, nq;
+} lm_conv_wgrad_args;
+typedef void (*lm_conv_wgrad_f32_fn)(const lm_conv_wgrad_args *a);
+
 typedef struct lm_kernel_table {
     const char *name;
     /* The float32 loop of each op with a kernel slot (kslot K in ops/ops.def), indexed by its op
@@ -62,6 +73,7 @@ typedef struct lm_kernel_table {
     lm_dw_row_f32_fn f32_dw_row;
     lm_conv_row_f32_fn f32_conv_row;   /* NULL: convolutions go through patches and the GEMM */
     lm_conv_tile_f32_fn f32_conv_tile;
+    lm_conv_wgrad_f32_fn f32_conv_wgrad;
 } lm_kernel_table;
 
 /* Fill a table: each calls the one below it first (avx512 -> avx2 -> ref). */
@@ -89,6 +101,7 @@ void lm_avx2_dw_row_f32(const lm_dw_row_args *a);
 void lm_avx512_dw_row_f32(const lm_dw_row_args *a);
 void lm_avx512_conv_row_f32(const lm_conv_row_args *a);
 void lm_avx512_conv_tile_f32(const lm_conv_row_args *a, const float *const *px);
+void lm_avx512_conv_wgrad_f32(const lm_conv_wgrad_args *a);
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);

@@ -352,11 +352,43 @@ static int direct_fits(const lm_cgeo *G, lm_dtype dt) {
            lm_kernels()->f32_conv_row != NULL && lm_kernels()->f32_conv_tile != NULL;
 }
 
-static lm_status conv_direct(const lm_cgeo *G, const float *x, const float *w, const float *bias,
-                             int act, float *y) {
+/* The input with its padding made real (zeros), as (n, hp, wp, C), the rows and columns the
+ * output reaches; *pad is NULL (and x is used as it is) when no padding is needed. Nonzero when
+ * the copy cannot be allocated. */
+static int padded_input(const lm_cgeo *G, const float *x, float **pad, int64_t *hp_, int64_t *wp_) {
     int64_t hp = (G->out[1] - 1) * G->s[1] + (G->k[1] - 1) * G->d[1] + 1;
     int64_t wp = (G->out[2] - 1) * G->s[2] + (G->k[2] - 1) * G->d[2] + 1;
-    float *pad = NULL;
+    int64_t C = G->c;
+    *pad = NULL;
+    if (!G->lo[1] && !G->lo[2] && hp <= G->in[1] && wp <= G->in[2]) {
+        *hp_ = G->in[1];
+        *wp_ = G->in[2];
+        return 0;
+    }
+    float *p = lm_gemm_alloc(sizeof(float) * (size_t)(G->n * hp * wp * C));
+    if (!p) return 1;
+    for (int64_t b = 0; b < G->n; b++)
+        for (int64_t h = 0; h < hp; h++) {
+            float *dst = p + (b * hp + h) * wp * C;
+            int64_t ih = h - G->lo[1];
+            if (ih < 0 || ih >= G->in[1]) {
+                memset(dst, 0, sizeof(float) * (size_t)(wp * C));
+                continue;
+            }
+            int64_t w0 = G->lo[2], n = G->in[2] < wp - w0 ? G->in[2] : wp - w0;
+            memset(dst, 0, sizeof(float) * (size_t)(w0 * C));
+            memcpy(dst + w0 * C, x + ((b * G->in[1] + ih) * G->in[2]) * C,
+                   sizeof(float) * (size_t)(n * C));
+            memset(dst + (w0 + n) * C, 0, sizeof(float) * (size_t)((wp - w0 - n) * C));
+        }
+    *pad = p;
+    *hp_ = hp;
+    *wp_ = wp;
+    return 0;
+}
+
+static lm_status conv_direct(const lm_cgeo *G, const float *x, const float *w, const float *bias,
+                             int act, float *y) {
     int64_t npanel = (G->cout + 31) / 32;
     float *panels = lm_gemm_alloc(sizeof(float) * (size_t)(npanel * G->K * 32));
     if (!panels) return lm_fail(LM_ENOMEM, "conv: cannot allocate the packed filter");
@@ -370,36 +402,71 @@ static lm_status conv_direct(const lm_cgeo *G, const float *x, const float *w, c
     }
     direct_ctx c = {G, x, panels, bias, y, G->in[1], G->in[2], act,
                     npanel * G->K * 32 * (int64_t)sizeof(float) <= (1 << 20)};
-    if (G->lo[1] || G->lo[2] || hp > G->in[1] || wp > G->in[2]) {  /* a zero-padded copy */
-        int64_t C = G->c;
-        pad = lm_gemm_alloc(sizeof(float) * (size_t)(G->n * hp * wp * C));
-        if (!pad) {
-            lm_gemm_free(panels);
-            return lm_fail(LM_ENOMEM, "conv: cannot allocate the padded input");
-        }
-        for (int64_t b = 0; b < G->n; b++)
-            for (int64_t h = 0; h < hp; h++) {
-                float *dst = pad + (b * hp + h) * wp * C;
-                int64_t ih = h - G->lo[1];
-                if (ih < 0 || ih >= G->in[1]) {
-                    memset(dst, 0, sizeof(float) * (size_t)(wp * C));
-                    continue;
-                }
-                int64_t w0 = G->lo[2], n = G->in[2] < wp - w0 ? G->in[2] : wp - w0;
-                memset(dst, 0, sizeof(float) * (size_t)(w0 * C));
-                memcpy(dst + w0 * C, x + ((b * G->in[1] + ih) * G->in[2]) * C,
-                       sizeof(float) * (size_t)(n * C));
-                memset(dst + (w0 + n) * C, 0, sizeof(float) * (size_t)((wp - w0 - n) * C));
-            }
-        c.x = pad;
-        c.hp = hp;
-        c.wp = wp;
+    float *pad = NULL;
+    if (padded_input(G, x, &pad, &c.hp, &c.wp)) {
+        lm_gemm_free(panels);
+        return lm_fail(LM_ENOMEM, "conv: cannot allocate the padded input");
     }
+    if (pad) c.x = pad;
     int64_t per = 12 * 32 * G->K;
     lm_parallel_for(npanel * ((G->rows + 11) / 12), per >= 65536 ? 1 : 65536 / (per + 1) + 1,
                     direct_tiles, &c);
     lm_gemm_free(pad);
     lm_gemm_free(panels);
+    return LM_OK;
+}
+
+/* The float32 filter gradient on the ISA's tile kernel: units of (tap, run of 12 / 4 / 1 input
+ * channels, 32 output channels), each summing over every output pixel of the padded input. */
+typedef struct wgrad_ctx {
+    const lm_cgeo *G;
+    const float *x, *g;
+    float *dw;
+    int64_t hp, wp, nct, npanel;
+} wgrad_ctx;
+
+/* The t-th channel run of C: runs of 12, then of 4, then single channels. */
+static void channel_run(int64_t C, int64_t t, int64_t *c0, int64_t *nq) {
+    int64_t n12 = C / 12, n4 = C % 12 / 4;
+    if (t < n12) *c0 = t * 12, *nq = 12;
+    else if (t < n12 + n4) *c0 = n12 * 12 + (t - n12) * 4, *nq = 4;
+    else *c0 = n12 * 12 + n4 * 4 + (t - n12 - n4), *nq = 1;
+}
+
+static void wgrad_units(void *vctx, int64_t u0, int64_t u1) {
+    const wgrad_ctx *c = vctx;
+    const lm_cgeo *G = c->G;
+    int64_t C = G->c;
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t p = u % c->npanel, t = u / c->npanel % c->nct, tap = u / c->npanel / c->nct;
+        int64_t i = tap / G->k[2], j = tap % G->k[2], c0, nq;
+        channel_run(C, t, &c0, &nq);
+        lm_conv_wgrad_args a = {
+            .x = c->x + (i * G->d[1] * c->wp + j * G->d[2]) * C + c0,
+            .g = c->g + p * 32,
+            .dw = c->dw + (tap * C + c0) * G->cout + p * 32,
+            .n = G->n, .oh = G->out[1], .ow = G->out[2], .img = c->hp * c->wp * C,
+            .rstep = G->s[1] * c->wp * C, .pstep = G->s[2] * C, .gstride = G->cout,
+            .ldw = G->cout, .ncols = G->cout - p * 32 < 32 ? G->cout - p * 32 : 32, .nq = nq};
+        lm_kernels()->f32_conv_wgrad(&a);
+    }
+}
+
+static int wgrad_fits(const lm_cgeo *G, lm_dtype dt) {
+    return dt == LM_FLOAT32 && G->groups == 1 && G->nsp <= 2 && G->c >= 4 && G->rows >= 128 &&
+           lm_kernels()->f32_conv_wgrad != NULL;
+}
+
+static lm_status conv_wgrad_direct(const lm_cgeo *G, const float *x, const float *g, float *dw) {
+    wgrad_ctx c = {G, x, g, dw, 0, 0, G->c / 12 + G->c % 12 / 4 + G->c % 4, (G->cout + 31) / 32};
+    float *pad = NULL;
+    if (padded_input(G, x, &pad, &c.hp, &c.wp))
+        return lm_fail(LM_ENOMEM, "conv: cannot allocate the padded input");
+    if (pad) c.x = pad;
+    int64_t units = G->k[1] * G->k[2] * c.nct * c.npanel;
+    int64_t per = 12 * 32 * G->rows;
+    lm_parallel_for(units, per >= 65536 ? 1 : 65536 / (per + 1) + 1, wgrad_units, &c);
+    lm_gemm_free(pad);
     return LM_OK;
 }
 
@@ -539,6 +606,7 @@ static lm_status conv_bwd_filter(const lm_cgeo *G, lm_dtype dt, const void *x, c
         memset(dw, 0, (size_t)nw * es);
         return LM_OK;
     }
+    if (wgrad_fits(G, dt)) return conv_wgrad_direct(G, x, g, dw);
     if (is_pointwise(G)) {  /* dw = x^T @ g */
         st = gemm(&ws, dt, G->c, G->cout, G->rows, x, 1, G->c, g, G->cout, 1, dw, G->cout, NULL, 0);
         lm_gemm_free(ws.p);

@@ -108,3 +108,44 @@ void lm_avx512_conv_row_f32(const lm_conv_row_args *a) {
         for (; o < a->ow; o++) tile_1(a, a->x + o * step, panel, y + o * a->cout, bias, m0, m1);
     }
 }
+
+/* ---- filter gradient --------------------------------------------------------------------------
+ * dW[q, co] = sum over output pixels r of x[pixel(r) + q] * g[r, co] for NQ consecutive input
+ * channels q of one tap and 32 output channels: the same 24-accumulator tile with the roles of
+ * pixels and channels swapped (the sum now runs over the pixels). */
+#define WSTEP(q)                                                                                 \
+    {                                                                                            \
+        __m512 xv = _mm512_set1_ps(xp[q]);                                                       \
+        a##q = _mm512_fmadd_ps(xv, g0, a##q);                                                    \
+        c##q = _mm512_fmadd_ps(xv, g1, c##q);                                                    \
+    }
+#define WSTORE(q)                                                                                \
+    _mm512_mask_storeu_ps(a->dw + q * a->ldw, m0, a##q);                                         \
+    _mm512_mask_storeu_ps(a->dw + q * a->ldw + 16, m1, c##q);
+
+#define WGRAD_TILE(NQ, REP)                                                                      \
+    static void wtile_##NQ(const lm_conv_wgrad_args *a, __mmask16 m0, __mmask16 m1) {            \
+        __m512 b0 = _mm512_setzero_ps(), b1 = b0;                                                \
+        REP(DECL)                                                                                \
+        const float *gp = a->g;                                                                  \
+        for (int64_t b = 0; b < a->n; b++)                                                       \
+            for (int64_t h = 0; h < a->oh; h++) {                                                \
+                const float *xp = a->x + b * a->img + h * a->rstep;                              \
+                for (int64_t w = 0; w < a->ow; w++, xp += a->pstep, gp += a->gstride) {          \
+                    __m512 g0 = _mm512_maskz_loadu_ps(m0, gp);                                   \
+                    __m512 g1 = _mm512_maskz_loadu_ps(m1, gp + 16);                              \
+                    REP(WSTEP)                                                                   \
+                }                                                                                \
+            }                                                                                    \
+        REP(WSTORE)                                                                              \
+    }
+WGRAD_TILE(12, R12)
+WGRAD_TILE(4, R4)
+WGRAD_TILE(1, R1)
+
+void lm_avx512_conv_wgrad_f32(const lm_conv_wgrad_args *a) {
+    __mmask16 m0 = lanes(a->ncols), m1 = lanes(a->ncols - 16);
+    if (a->nq == 12) wtile_12(a, m0, m1);
+    else if (a->nq == 4) wtile_4(a, m0, m1);
+    else wtile_1(a, m0, m1);
+}
