@@ -46,7 +46,7 @@ typedef void (*lm_conv_row_f32_fn)(const lm_conv_row_args *a);
  * consecutive output rows); a->ow and a->sw are unused. */
 typedef void (*lm_conv_tile_f32_fn)(const lm_conv_row_args *a, const float *const *px);
 
-/* A tile of a float32 filter gradient (ops/conv.c): nq (12, 4 or 1) consecutive input channels
+/* A tile of a float32 filter gradient (ops/conv.c): nq (12, 8, 4 or 1) consecutive input channels
  * of one tap by ncols (<= 32) output channels, dw[q * ldw + co] = sum over the n x oh x ow output
  * pixels r of x[b * img + h * rstep + w * pstep + q] * g[r * gstride + co]. */
 typedef struct lm_conv_wgrad_args {

@@ -425,13 +425,25 @@ typedef struct wgrad_ctx {
     int64_t hp, wp, nct, npanel;
 } wgrad_ctx;
 
-/* The t-th channel run of C: runs of 12, then of 4, then single channels. */
+/* The t-th channel run of C: runs of 12, then at most one of 8 and one of 4, then single
+ * channels (nruns of them in all). */
 static void channel_run(int64_t C, int64_t t, int64_t *c0, int64_t *nq) {
-    int64_t n12 = C / 12, n4 = C % 12 / 4;
-    if (t < n12) *c0 = t * 12, *nq = 12;
-    else if (t < n12 + n4) *c0 = n12 * 12 + (t - n12) * 4, *nq = 4;
-    else *c0 = n12 * 12 + n4 * 4 + (t - n12 - n4), *nq = 1;
+    int64_t n12 = C / 12, n8 = C % 12 / 8, n4 = C % 12 % 8 / 4, at = 0;
+    const int64_t count[3] = {n12, n8, n4}, size[3] = {12, 8, 4};
+    for (int i = 0; i < 3; i++) {
+        if (t < count[i]) {
+            *c0 = at + t * size[i];
+            *nq = size[i];
+            return;
+        }
+        t -= count[i];
+        at += count[i] * size[i];
+    }
+    *c0 = at + t;
+    *nq = 1;
 }
+
+static int64_t channel_runs(int64_t C) { return C / 12 + C % 12 / 8 + C % 12 % 8 / 4 + C % 4; }
 
 static void wgrad_units(void *vctx, int64_t u0, int64_t u1) {
     const wgrad_ctx *c = vctx;
@@ -458,7 +470,7 @@ static int wgrad_fits(const lm_cgeo *G, lm_dtype dt) {
 }
 
 static lm_status conv_wgrad_direct(const lm_cgeo *G, const float *x, const float *g, float *dw) {
-    wgrad_ctx c = {G, x, g, dw, 0, 0, G->c / 12 + G->c % 12 / 4 + G->c % 4, (G->cout + 31) / 32};
+    wgrad_ctx c = {G, x, g, dw, 0, 0, channel_runs(G->c), (G->cout + 31) / 32};
     float *pad = NULL;
     if (padded_input(G, x, &pad, &c.hp, &c.wp))
         return lm_fail(LM_ENOMEM, "conv: cannot allocate the padded input");

@@ -140,12 +140,14 @@ void lm_avx512_conv_row_f32(const lm_conv_row_args *a) {
         REP(WSTORE)                                                                              \
     }
 WGRAD_TILE(12, R12)
+WGRAD_TILE(8, R8)
 WGRAD_TILE(4, R4)
 WGRAD_TILE(1, R1)
 
 void lm_avx512_conv_wgrad_f32(const lm_conv_wgrad_args *a) {
     __mmask16 m0 = lanes(a->ncols), m1 = lanes(a->ncols - 16);
     if (a->nq == 12) wtile_12(a, m0, m1);
+    else if (a->nq == 8) wtile_8(a, m0, m1);
     else if (a->nq == 4) wtile_4(a, m0, m1);
     else wtile_1(a, m0, m1);
 }
