@@ -180,16 +180,6 @@ typedef struct patch_ctx {
     size_t es;
 } patch_ctx;
 
-/* Decompose output row r into batch and output coordinates. */
-static inline void row_pos(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
-    o[2] = r % G->out[2];
-    r /= G->out[2];
-    o[1] = r % G->out[1];
-    r /= G->out[1];
-    o[0] = r % G->out[0];
-    *b = r / G->out[0];
-}
-
 /* Rows [lo, hi) of the chunk: each row is one patch, k0 k1 k2 cg in the filter's order. With
  * one group and no dilation along the last dim, a whole k2 x c run is contiguous in x: one copy
  * per (k0, k1). Padding reads as zeros. */
@@ -201,7 +191,7 @@ static void patch_rows(void *vctx, int64_t lo, int64_t hi) {
     int run = G->groups == 1 && G->d[2] == 1;
     for (int64_t r = lo; r < hi; r++) {
         int64_t b, o[3];
-        row_pos(G, P->r0 + r, &b, o);
+        lm__out_pos(G, P->r0 + r, &b, o);
         char *dst = P->cols + (size_t)(r * G->K) * es;
         const char *xb = P->x + (size_t)((b * G->in[0] * G->in[1] * G->in[2]) * C + P->gi * cg) * es;
         for (int64_t k0 = 0; k0 < G->k[0]; k0++) {
@@ -251,7 +241,7 @@ static void pack_patches(const lm_cgeo *G, const void *x, int64_t gi, int64_t r0
         int64_t C = G->c, cg = G->cg;                                                            \
         for (int64_t r = 0; r < nr; r++) {                                                       \
             int64_t b, o[3];                                                                     \
-            row_pos(G, r0 + r, &b, o);                                                           \
+            lm__out_pos(G, r0 + r, &b, o);                                                           \
             const T *src = cols + r * G->K;                                                      \
             T *xb = dx + (b * G->in[0] * G->in[1] * G->in[2]) * C + gi * cg;                    \
             for (int64_t k0 = 0; k0 < G->k[0]; k0++) {                                           \
@@ -758,6 +748,28 @@ lm_status lm_conv(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias,
     return record2(LM_G_CONV, win, x, w, out);
 }
 
+/* A shape given as an argument (rank and sizes). */
+static lm_status check_shape_arg(const char *op, const char *what, int ndim, const int64_t *shape) {
+    if (ndim < 0 || ndim > LM_MAX_NDIM)
+        return lm_fail(LM_EVALUE, "%s: %s shape of rank %d", op, what, ndim);
+    for (int d = 0; d < ndim; d++)
+        if (shape[d] < 0)
+            return lm_fail(LM_EVALUE, "%s: %s shape %s has a negative size", op, what,
+                           LM_SHAPE_N(ndim, shape));
+    return LM_OK;
+}
+
+/* The output gradient must have the shape the forward convolution gives. */
+static lm_status check_grad_shape(const char *op, const lm_cgeo *G, const lm_tensor *g, int xnd,
+                                  const int64_t *xs, int wnd, const int64_t *ws) {
+    int64_t gshape[5];
+    lm__window_out_shape(G, G->cout, gshape);
+    if (g->ndim == xnd && !memcmp(g->shape, gshape, sizeof(int64_t) * (size_t)xnd)) return LM_OK;
+    return lm_fail(LM_EVALUE, "%s: the gradient (out_backprop) has shape %s but input %s and "
+                   "filter %s give outputs of shape %s", op, LM_SHAPE(g), LM_SHAPE_N(xnd, xs),
+                   LM_SHAPE_N(wnd, ws), LM_SHAPE_N(xnd, gshape));
+}
+
 lm_status lm_conv_backprop_input(const lm_tensor *g, const lm_tensor *w, int ndim,
                                  const int64_t *input_shape, const lm_window *win,
                                  lm_tensor **out) {
@@ -766,19 +778,9 @@ lm_status lm_conv_backprop_input(const lm_tensor *g, const lm_tensor *w, int ndi
     lm_status st;
     lm_cgeo G;
     if ((st = check_float(op, g, w))) return st;
-    if (ndim < 0 || ndim > LM_MAX_NDIM)
-        return lm_fail(LM_EVALUE, "%s: input shape of rank %d", op, ndim);
-    for (int d = 0; d < ndim; d++)
-        if (input_shape[d] < 0)
-            return lm_fail(LM_EVALUE, "%s: input shape %s has a negative size", op,
-                           LM_SHAPE_N(ndim, input_shape));
+    if ((st = check_shape_arg(op, "input", ndim, input_shape))) return st;
     if ((st = conv_geo(op, win, ndim, input_shape, w->ndim, w->shape, &G))) return st;
-    int64_t gshape[5];
-    lm__window_out_shape(&G, G.cout, gshape);
-    if (g->ndim != ndim || memcmp(g->shape, gshape, sizeof(int64_t) * (size_t)ndim))
-        return lm_fail(LM_EVALUE, "%s: the gradient (out_backprop) has shape %s but input %s and "
-                       "filter %s give outputs of shape %s", op, LM_SHAPE(g),
-                       LM_SHAPE_N(ndim, input_shape), LM_SHAPE(w), LM_SHAPE_N(ndim, gshape));
+    if ((st = check_grad_shape(op, &G, g, ndim, input_shape, w->ndim, w->shape))) return st;
     if ((st = conv_run(BWD_IN, &G, g->dtype, g, w, NULL, 0, ndim, input_shape, out))) return st;
     if (!lm_tape_recording()) return LM_OK;
     return record2(LM_G_CONV_BWD_INPUT, win, g, w, out);
@@ -792,19 +794,9 @@ lm_status lm_conv_backprop_filter(const lm_tensor *x, const lm_tensor *g, int nd
     lm_status st;
     lm_cgeo G;
     if ((st = check_float(op, x, g))) return st;
-    if (ndim < 0 || ndim > LM_MAX_NDIM)
-        return lm_fail(LM_EVALUE, "%s: filter shape of rank %d", op, ndim);
-    for (int d = 0; d < ndim; d++)
-        if (filter_shape[d] < 0)
-            return lm_fail(LM_EVALUE, "%s: filter shape %s has a negative size", op,
-                           LM_SHAPE_N(ndim, filter_shape));
+    if ((st = check_shape_arg(op, "filter", ndim, filter_shape))) return st;
     if ((st = conv_geo(op, win, x->ndim, x->shape, ndim, filter_shape, &G))) return st;
-    int64_t gshape[5];
-    lm__window_out_shape(&G, G.cout, gshape);
-    if (g->ndim != x->ndim || memcmp(g->shape, gshape, sizeof(int64_t) * (size_t)x->ndim))
-        return lm_fail(LM_EVALUE, "%s: the gradient (out_backprop) has shape %s but input %s and "
-                       "filter %s give outputs of shape %s", op, LM_SHAPE(g), LM_SHAPE(x),
-                       LM_SHAPE_N(ndim, filter_shape), LM_SHAPE_N(x->ndim, gshape));
+    if ((st = check_grad_shape(op, &G, g, x->ndim, x->shape, ndim, filter_shape))) return st;
     if ((st = conv_run(BWD_W, &G, x->dtype, x, g, NULL, 0, ndim, filter_shape, out))) return st;
     if (!lm_tape_recording()) return LM_OK;
     return record2(LM_G_CONV_BWD_FILTER, win, x, g, out);

@@ -17,6 +17,16 @@ typedef struct lm_cgeo {
     int64_t rows;                  /* output positions: n out0 out1 out2 */
 } lm_cgeo;
 
+/* Output position r (in batch, out0, out1, out2 order) as its batch and output coordinates. */
+static inline void lm__out_pos(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
+    o[2] = r % G->out[2];
+    r /= G->out[2];
+    o[1] = r % G->out[1];
+    r /= G->out[1];
+    o[0] = r % G->out[0];
+    *b = r / G->out[0];
+}
+
 /* Fill the spatial part of G from x's shape (ndim = nsp + 2), the window sizes k (nsp of them)
  * and win's strides, dilations and padding; checks them all. */
 lm_status lm__window_geo(const char *op, const lm_window *win, int ndim, const int64_t *xshape,

@@ -57,15 +57,6 @@ static inline int64_t tap_pixel(const lm_cgeo *G, int64_t b, const int64_t *o, i
     return ((b * G->in[0] + i0) * G->in[1] + i1) * G->in[2] + i2;
 }
 
-static inline void pos_of(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
-    o[2] = r % G->out[2];
-    r /= G->out[2];
-    o[1] = r % G->out[1];
-    r /= G->out[1];
-    o[0] = r % G->out[0];
-    *b = r / G->out[0];
-}
-
 #define TAPS(G) for (int64_t k0 = 0; k0 < (G)->k[0]; k0++)                                      \
                 for (int64_t k1 = 0; k1 < (G)->k[1]; k1++)                                      \
                 for (int64_t k2 = 0; k2 < (G)->k[2]; k2++)
@@ -79,7 +70,7 @@ static inline void pos_of(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
         int64_t C = G->c, M = G->coutg, N = G->cout;                                            \
         for (int64_t r = r0; r < r1; r++) {                                                     \
             int64_t b, o[3];                                                                    \
-            pos_of(G, r, &b, o);                                                                \
+            lm__out_pos(G, r, &b, o);                                                                \
             T *restrict y = (T *)c->out + r * N;                                                \
             memset(y, 0, sizeof(T) * (size_t)N);                                                \
             TAPS(G) {                                                                           \
@@ -104,7 +95,7 @@ static inline void pos_of(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
         int64_t C = G->c, M = G->coutg, N = G->cout;                                            \
         for (int64_t r = 0; r < G->rows; r++) {                                                 \
             int64_t b, o[3];                                                                    \
-            pos_of(G, r, &b, o);                                                                \
+            lm__out_pos(G, r, &b, o);                                                                \
             const T *restrict gr = g + r * N;                                                   \
             TAPS(G) {                                                                           \
                 int64_t p = tap_pixel(G, b, o, k0, k1, k2);                                     \
@@ -133,7 +124,7 @@ static inline void pos_of(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
             memset(dw + t * N + c0 * M, 0, sizeof(T) * (size_t)((c1 - c0) * M));               \
         for (int64_t r = 0; r < G->rows; r++) {                                                 \
             int64_t b, o[3];                                                                    \
-            pos_of(G, r, &b, o);                                                                \
+            lm__out_pos(G, r, &b, o);                                                                \
             const T *restrict gr = g + r * N;                                                   \
             TAPS(G) {                                                                           \
                 int64_t p = tap_pixel(G, b, o, k0, k1, k2);                                     \

@@ -29,15 +29,6 @@ typedef struct pool_ctx {
     int is_max;
 } pool_ctx;
 
-static inline void pos_of(const lm_cgeo *G, int64_t r, int64_t *b, int64_t *o) {
-    o[2] = r % G->out[2];
-    r /= G->out[2];
-    o[1] = r % G->out[1];
-    r /= G->out[1];
-    o[0] = r % G->out[0];
-    *b = r / G->out[0];
-}
-
 /* The window of output pixel r: its batch, first input coordinate and clipped tap ranges. */
 typedef struct win_rng {
     int64_t b, start[3], kb[3], ke[3], count;
@@ -45,7 +36,7 @@ typedef struct win_rng {
 
 static inline void window_of(const lm_cgeo *G, int64_t r, win_rng *w) {
     int64_t o[3];
-    pos_of(G, r, &w->b, o);
+    lm__out_pos(G, r, &w->b, o);
     w->count = 1;
     for (int i = 0; i < 3; i++) {
         int64_t s = o[i] * G->s[i] - G->lo[i];

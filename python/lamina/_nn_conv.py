@@ -134,9 +134,9 @@ def _conv_nd(input, filters, strides, padding, data_format, dilations, nsp, op, 
     x = _float_input(input, op)
     w = convert_to_tensor(filters, dtype=x.dtype) if not hasattr(filters, "dtype") else \
         convert_to_tensor(filters)
-    if w.dtype != x.dtype:
-        raise TypeError(f"{op}: input and filters must have one dtype, got {x.dtype.name} and "
-                        f"{w.dtype.name}")
+    if w.dtype != x.dtype:   # tf: InvalidArgumentError; also a TypeError here
+        raise _core._DTypeError(f"{op}: input and filters must have one dtype, got "
+                                f"{x.dtype.name} and {w.dtype.name}")
     last = _layout(data_format, nsp, op)
     if not last:
         x = _to_last(x, nsp)
