@@ -320,7 +320,7 @@ def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
     return _pool_nd(False, input, ksize, strides, padding, data_format, 3, "avg_pool3d")
 
 
-def _rank_nsp(input, data_format, op):
+def _rank_nsp(input, op):
     n = len(convert_to_tensor(input).shape) - 2
     if n not in (1, 2, 3):
         raise ValueError(f"{op}: input must have rank 3, 4 or 5, got "
@@ -330,12 +330,12 @@ def _rank_nsp(input, data_format, op):
 
 def max_pool(input, ksize, strides, padding, data_format=None, name=None):
     """tf.nn.max_pool: 1-, 2- or 3-d by the input's rank."""
-    nsp = _rank_nsp(input, data_format, "max_pool")
+    nsp = _rank_nsp(input, "max_pool")
     return _pool_nd(True, input, ksize, strides, padding, data_format, nsp, "max_pool")
 
 
 def avg_pool(input, ksize, strides, padding, data_format=None, name=None):
-    nsp = _rank_nsp(input, data_format, "avg_pool")
+    nsp = _rank_nsp(input, "avg_pool")
     return _pool_nd(False, input, ksize, strides, padding, data_format, nsp, "avg_pool")
 
 

@@ -18,10 +18,6 @@ cdef extern from "lamina/lamina.h" nogil:
                                       const int64_t *filter_shape, const lm_window *win,
                                       lm_tensor **out)
     lm_status lm_pool(int is_max, const lm_tensor *x, const lm_window *win, lm_tensor **out)
-    lm_status lm_max_pool_grad(const lm_tensor *x, const lm_tensor *g, const lm_window *win,
-                               lm_tensor **out)
-    lm_status lm_avg_pool_grad(int ndim, const int64_t *input_shape, const lm_tensor *g,
-                               const lm_window *win, lm_tensor **out)
 
 
 cdef int _window(lm_window *w, tuple size, tuple strides, tuple dilations, tuple before,
