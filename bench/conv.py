@@ -2,7 +2,10 @@
 (channels_last tensors, torch.nn.functional), same process, same thread count. Prints medians and
 the ratio lamina / PyTorch (below 1: lamina is faster).
 
-    python bench/conv.py [--threads 1 2] [--quick]
+    python bench/conv.py [--threads 1 2] [--quick] [--cpu-time]
+
+--cpu-time times the process's CPU time instead of the wall clock: on a machine shared with other
+jobs, at 1 thread, it measures the work rather than the waiting.
 
 PyTorch is optional (without it only lamina's times are printed). On a machine where PyTorch
 lives in another environment of the same Python version, append its site-packages:
