@@ -8,8 +8,11 @@
  * The patch matrix is never built whole: it is packed `chunk` output rows at a time (a few MB),
  * each chunk multiplied at once, so memory stays bounded for any image. A 1x1 convolution with
  * stride 1 and no padding is a plain GEMM on x itself; a depthwise convolution (one input channel
- * per group) runs its own direct loops (conv_depthwise.c). Bias and activation are applied in
- * the GEMM's epilogue, on each tile while it is in cache.
+ * per group) runs its own loops (conv_depthwise.c). Bias and activation are applied in the GEMM's
+ * epilogue, on each tile while it is in cache. Where the active ISA has them (AVX-512), float32
+ * one-group convolutions with enough output pixels skip patches altogether: the forward pass and
+ * the filter gradient run tile kernels that read the zero-padded input in place (direct_*,
+ * wgrad_*); the stride-1 input gradient is a forward convolution and so uses them too.
  *
  * The three ops are recorded on the tape; each one's gradient is written with the others, so
  * second derivatives come for free. */
