@@ -31,6 +31,7 @@ from lamina.script_ops import py_function, numpy_function
 from lamina.tensor_shape import TensorShape
 from lamina.tensor_spec import TensorSpec
 from lamina import config, dtypes, errors, math, nn, linalg, nest, random
+from lamina import image
 from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 
 _core.export_ops(globals(), "tf")  # add, exp, ...: the rows of csrc/ops/ops.def
