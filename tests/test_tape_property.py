@@ -10,17 +10,22 @@ UNARY = [tf.tanh, tf.sigmoid, tf.math.softplus, tf.math.erf, lambda x: x * x,
          lambda x: tf.exp(x * 0.3), lambda x: tf.math.log(x * x + 1.0), tf.negative]
 
 
+def _broadcastable(a, b):
+    # (a transpose can leave the running value with a shape y no longer broadcasts against)
+    try:
+        np.broadcast_shapes(tuple(a), tuple(b))
+        return True
+    except ValueError:
+        return False
+
+
 def build(ops, x, y):
     """Apply the op codes in `ops` to (x, y), keeping one running value."""
     v = x
     for kind, arg in ops:
         if kind == "unary":
             v = UNARY[arg % len(UNARY)](v)
-        elif kind == "binary":
-            try:   # (after a transpose y may no longer broadcast against the running value)
-                np.broadcast_shapes(tuple(v.shape), tuple(y.shape))
-            except ValueError:
-                continue
+        elif kind == "binary" and _broadcastable(v.shape, y.shape):
             v = [tf.add, tf.subtract, tf.multiply, tf.maximum][arg % 4](v, y)
         elif kind == "reduce" and v.ndim:
             axis = arg % v.ndim - v.ndim  # a negative axis

@@ -25,6 +25,7 @@ typedef struct lm_gattrs {
     int64_t axes[LM_MAX_NDIM];       /* reduce axes or transpose perm */
     int nindex;                      /* GETITEM / SETITEM */
     const lm_index *index;           /* copied by lm_record */
+    lm_window win;                   /* convolution and pooling geometry */
 } lm_gattrs;
 
 extern _Thread_local int lm_tape_depth;  /* tapes recording on this thread */

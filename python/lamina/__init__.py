@@ -27,9 +27,11 @@ from lamina._core import dense  # act(x @ w + bias), fused
 from lamina._core import identity, stop_gradient
 from lamina.backprop import GradientTape, UnconnectedGradients
 from lamina.custom_gradient import custom_gradient
+from lamina.script_ops import py_function, numpy_function
 from lamina.tensor_shape import TensorShape
 from lamina.tensor_spec import TensorSpec
 from lamina import config, dtypes, errors, math, nn, linalg, nest, random
+from lamina import image
 from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 
 _core.export_ops(globals(), "tf")  # add, exp, ...: the rows of csrc/ops/ops.def
@@ -57,9 +59,9 @@ _LAZY_INITIALIZERS = ("random_normal_initializer", "random_uniform_initializer",
 
 
 def __getattr__(name):
-    if name == "keras":
+    if name in ("keras", "data"):
         import importlib
-        return importlib.import_module("lamina.keras")
+        return importlib.import_module("lamina." + name)
     if name in _LAZY_INITIALIZERS:
         from lamina.keras import initializers
         return getattr(initializers, name)

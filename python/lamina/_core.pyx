@@ -1247,6 +1247,7 @@ include "_ops_shape.pxi"
 include "_ops_linalg.pxi"
 include "_ops_create.pxi"
 include "_ops_dense.pxi"
+include "_ops_conv.pxi"
 
 # ================================================================================================
 # runtime facts

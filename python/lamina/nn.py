@@ -13,6 +13,14 @@ from lamina import _core
 
 _core.export_ops(globals(), "nn")  # relu, sigmoid, ...: the rows of csrc/ops/ops.def
 
+from lamina._nn_conv import (  # noqa: F401,E402  convolution, pooling, normalisation
+    conv1d, conv2d, conv3d, convolution, conv, depthwise_conv2d, separable_conv2d,
+    conv_transpose, conv1d_transpose, conv2d_transpose, conv3d_transpose, max_pool1d, max_pool2d, max_pool3d,
+    avg_pool1d, avg_pool2d, avg_pool3d, max_pool, avg_pool, pool, moments, weighted_moments,
+    batch_normalization,
+    l2_normalize,
+)
+
 _SQRT1_2 = 0.7071067811865476
 
 

@@ -244,6 +244,42 @@ typedef enum lm_act {
 lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
                    lm_tensor **out);
 
+/* ---- convolution and pooling (csrc/ops/conv*.c, pool.c) ----------------------------------------
+ * Channels last: x is (batch, spatial..., channels) with nsp = 1, 2 or 3 spatial dims; a filter
+ * is (spatial..., in_channels / groups, out_channels) (tf's HWIO); groups = channels /
+ * filter in_channels. Padding is explicit (tf's "SAME" split is computed by the caller):
+ * out = (in + before + after - ((k - 1) * dilation + 1)) / stride + 1. Float dtypes (float16 and
+ * bfloat16 compute in float32). All are recorded on the tape; their gradients are each other. */
+typedef struct lm_window {
+    int nsp;                           /* spatial dims: 1, 2 or 3 */
+    int64_t size[3];                   /* pooling window (convolutions take it from the filter) */
+    int64_t strides[3], dilations[3];  /* >= 1 */
+    int64_t pad_before[3], pad_after[3];
+} lm_window;
+/* act(conv(x, w) + bias); bias (out_channels,) or NULL. Under a tape that tracks an input, the
+ * bias and activation are applied by recorded ops. */
+lm_status lm_conv(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
+                  const lm_window *win, lm_tensor **out);
+/* The gradient of conv with respect to x (the transposed convolution): x's shape is given. */
+lm_status lm_conv_backprop_input(const lm_tensor *g, const lm_tensor *w, int ndim,
+                                 const int64_t *input_shape, const lm_window *win, lm_tensor **out);
+/* The gradient of conv with respect to w: w's shape is given. */
+lm_status lm_conv_backprop_filter(const lm_tensor *x, const lm_tensor *g, int ndim,
+                                  const int64_t *filter_shape, const lm_window *win,
+                                  lm_tensor **out);
+/* Max or average pooling over win->size windows; padded positions never count (the average
+ * divides by the number of real elements in each window). */
+lm_status lm_pool(int is_max, const lm_tensor *x, const lm_window *win, lm_tensor **out);
+/* Gradients of pooling: max sends g to the first maximum of each window of x; average spreads
+ * g / count over the window. max_pool_gradgrad(x, h) reads h at those maxima (the gradient of
+ * max_pool_grad with respect to g). */
+lm_status lm_max_pool_grad(const lm_tensor *x, const lm_tensor *g, const lm_window *win,
+                           lm_tensor **out);
+lm_status lm_max_pool_gradgrad(const lm_tensor *x, const lm_tensor *h, const lm_window *win,
+                               lm_tensor **out);
+lm_status lm_avg_pool_grad(int ndim, const int64_t *input_shape, const lm_tensor *g,
+                           const lm_window *win, lm_tensor **out);
+
 /* ---- gradient tape (csrc/autodiff/) ----------------------------------------------------------
  * Reverse-mode gradients with tf.GradientTape's semantics. A tape records while it is active on a
  * thread (lm_tape_push .. lm_tape_pop; tapes are per thread and may nest). An op is recorded onto

@@ -14,4 +14,5 @@ void lm_kernels_init_avx2(lm_kernel_table *t) {
     t->f32_unary[LM_RELU] = lm_avx2_f32_relu;
     t->gemm_f32 = &lm_gemm_avx2_f32;
     t->gemm_f64 = &lm_gemm_avx2_f64;
+    t->f32_dw_row = lm_avx2_dw_row_f32;
 }

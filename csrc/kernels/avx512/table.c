@@ -8,4 +8,8 @@ void lm_kernels_init_avx512(lm_kernel_table *t) {
     binary_f32_fill(t);
     t->gemm_f32 = &lm_gemm_avx512_f32;
     t->gemm_f64 = &lm_gemm_avx512_f64;
+    t->f32_dw_row = lm_avx512_dw_row_f32;
+    t->f32_conv_row = lm_avx512_conv_row_f32;
+    t->f32_conv_tile = lm_avx512_conv_tile_f32;
+    t->f32_conv_wgrad = lm_avx512_conv_wgrad_f32;
 }

@@ -20,6 +20,7 @@
 void lm_kernels_init_ref(lm_kernel_table *t) {
     *t = (lm_kernel_table){.name = "ref", .gemm_f32 = &lm_gemm_ref_f32, .gemm_f64 = &lm_gemm_ref_f64};
     binary_f32_fill(t);
+    t->f32_dw_row = lm_ref_dw_row_f32;
 #define LM_KSLOT_SET__(ID)
 #define LM_KSLOT_SET_K(ID) t->f32_unary[LM_##ID] = k_##ID;
 #define LM_UNARY(ID, name, dtypes, ib, fb, saves, kslot, ...) LM_KSLOT_SET_##kslot(ID)

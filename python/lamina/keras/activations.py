@@ -2,6 +2,7 @@
 import math
 
 from lamina import _core
+from lamina.keras.saving import serialization as _serialization
 
 _core_relu, _core_sigmoid, _core_tanh = _core.relu, _core.sigmoid, _core.tanh
 
@@ -115,35 +116,21 @@ def serialize(activation):
     name = getattr(activation, "__name__", None)
     if name in _TABLE and _TABLE[name] is activation:
         return name
-    if hasattr(activation, "get_config"):
-        return {"module": None, "class_name": type(activation).__name__,
-                "config": activation.get_config(), "registered_name": type(activation).__name__}
-    if name is not None:
-        return name
-    raise ValueError(f"Cannot serialize activation {activation!r}")
+    return _serialization.serialize_keras_object(activation)
 
 
 def deserialize(name, custom_objects=None):
-    if isinstance(name, dict):
-        name = name.get("config", name.get("class_name"))
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name in _TABLE:
-        return _TABLE[name]
-    from lamina.keras.utils import get_registered_object
-    found = get_registered_object(name, custom_objects)   # custom_object_scope, registered
-    if found is not None:
-        return found
-    raise ValueError(f"Unknown activation function: {name!r}. Please ensure you are using a "
-                     f"`keras.utils.custom_object_scope` and that this object is included in "
-                     f"the scope.")
+    return _serialization.deserialize_keras_object(name, _TABLE, custom_objects,
+                                                   "activation function")
 
 
 def get(identifier):
     if identifier is None:
         return linear
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if callable(identifier):
-        return identifier
-    raise TypeError(f"Could not interpret activation function identifier: {identifier!r}")
+    try:
+        return _serialization.get(identifier, _TABLE, "activation function", instantiate=False)
+    except ValueError:
+        if isinstance(identifier, (str, dict)):
+            raise
+        raise TypeError(f"Could not interpret activation function identifier: "
+                        f"{identifier!r}") from None

@@ -1,6 +1,7 @@
 """tf.keras.constraints: projections applied to a weight after each optimizer update."""
 from lamina import _core
-from lamina.keras import _serial, backend
+from lamina.keras import backend
+from lamina.keras.saving import serialization as _serialization
 
 
 def _t(w):
@@ -90,12 +91,12 @@ _TABLE = {"NonNeg": NonNeg, "MaxNorm": MaxNorm, "MinMaxNorm": MinMaxNorm, "UnitN
 
 
 def serialize(constraint):
-    return _serial.serialize(constraint, "keras.constraints")
+    return _serialization.serialize_keras_object(constraint)
 
 
 def deserialize(config, custom_objects=None):
-    return _serial.deserialize(config, _TABLE, custom_objects, "constraint")
+    return _serialization.deserialize_keras_object(config, _TABLE, custom_objects, "constraint")
 
 
 def get(identifier):
-    return _serial.get(identifier, _TABLE, "constraint")
+    return _serialization.get(identifier, _TABLE, "constraint")

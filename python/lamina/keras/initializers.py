@@ -6,7 +6,8 @@ import numpy as np
 import lamina
 from lamina import _core
 from lamina._core import as_dtype
-from lamina.keras import backend, _serial
+from lamina.keras import backend
+from lamina.keras.saving import serialization as _serialization
 
 
 def _dtype(dtype):
@@ -301,24 +302,16 @@ _TABLE.update({"zeros": Zeros, "ones": Ones, "constant": Constant, "random_norma
 
 
 def serialize(initializer):
-    return _serial.serialize(initializer, "keras.initializers")
+    return _serialization.serialize_keras_object(initializer)
 
 
 def deserialize(config, custom_objects=None):
-    return _serial.deserialize(config, _TABLE, custom_objects, "initializer")
+    return _serialization.deserialize_keras_object(config, _TABLE, custom_objects, "initializer")
 
 
 def get(identifier):
-    """None, a name ('glorot_uniform'), a config dict, or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    """None, a name ('glorot_uniform'), a config dict, a class or a callable."""
+    return _serialization.get(identifier, _TABLE, "initializer")
 
 
 # TF's own initializer names (tf.random_normal_initializer, ...)

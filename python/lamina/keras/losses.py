@@ -4,6 +4,7 @@ import functools
 
 from lamina import _core
 from lamina.keras import backend
+from lamina.keras.saving import serialization as _serialization
 from lamina.keras.losses_utils import (ReductionV2, squeeze_or_expand_dimensions, get_mask,
                                        apply_valid_mask, compute_weighted_loss)
 
@@ -407,48 +408,15 @@ _ALIASES = ("bce", "BCE", "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "M
 def serialize(loss):
     """A Loss object as its {'module','class_name','config','registered_name'} dict; a loss
     function as its name."""
-    from lamina.keras import _serial
-    if isinstance(loss, Loss):
-        return _serial.serialize(loss, "keras.losses")
-    name = getattr(loss, "__name__", None)
-    if name is None:
-        raise ValueError(f"Cannot serialize loss {loss!r}")
-    return name
+    return _serialization.serialize_keras_object(loss)
 
 
 def deserialize(name, custom_objects=None, use_legacy_format=False):
-    from lamina.keras import _serial
-    from lamina.keras.utils import get_registered_object
-    if isinstance(name, dict) and name.get("class_name") == "function":
-        name = name.get("config")
-    if isinstance(name, str):
-        found = get_registered_object(name, custom_objects)
-        if found is not None:
-            return found() if isinstance(found, type) else found
-        table = _table()
-        if name not in table:
-            raise ValueError(f"Unknown loss function: '{name}'. Please ensure you are using a "
-                             f"`keras.utils.custom_object_scope` and that this object is "
-                             f"included in the scope.")
-        obj = table[name]
-        return obj() if isinstance(obj, type) else obj
-    if isinstance(name, dict):
-        reg = name.get("registered_name")
-        if reg and get_registered_object(reg, custom_objects) is not None:
-            cls = get_registered_object(reg, custom_objects)
-            return cls.from_config(name.get("config") or {})
-    return _serial.deserialize(name, _table(), custom_objects, "loss function")
+    return _serialization.deserialize_keras_object(name, _table(), custom_objects,
+                                                   "loss function")
 
 
 def get(identifier):
     """keras.losses.get: None, a name ('mse', 'MeanSquaredError'), a config dict, a class,
     or a callable (returned as it is)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret loss function identifier: {identifier}")
+    return _serialization.get(identifier, _table(), "loss function")

@@ -129,9 +129,9 @@ def deserialize(config, custom_objects=None):
     if isinstance(config, Policy):
         return config
     if isinstance(config, dict):
-        cls = config.get("class_name")
-        if cls in ("Policy", "DTypePolicy", "PolicyV1"):
-            return Policy.from_config(config.get("config", {}))
+        from lamina.keras.saving import serialization
+        return serialization.deserialize_keras_object(config, {"Policy": Policy},
+                                                      custom_objects, "dtype policy")
     raise ValueError(f"Cannot deserialize a dtype policy from {config!r}")
 
 

@@ -1,6 +1,6 @@
 """tf.keras.regularizers: callables weight -> a scalar penalty added to a layer's losses."""
 from lamina import _core
-from lamina.keras import _serial
+from lamina.keras.saving import serialization as _serialization
 
 
 def _check(name, v):
@@ -93,12 +93,12 @@ _TABLE = {"L1L2": L1L2, "L1": L1, "L2": L2, "l1": L1, "l2": L2, "l1_l2": l1_l2,
 
 
 def serialize(regularizer):
-    return _serial.serialize(regularizer, "keras.regularizers")
+    return _serialization.serialize_keras_object(regularizer)
 
 
 def deserialize(config, custom_objects=None):
-    return _serial.deserialize(config, _TABLE, custom_objects, "regularizer")
+    return _serialization.deserialize_keras_object(config, _TABLE, custom_objects, "regularizer")
 
 
 def get(identifier):
-    return _serial.get(identifier, _TABLE, "regularizer")
+    return _serialization.get(identifier, _TABLE, "regularizer")

@@ -128,8 +128,8 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from lamina.keras.utils import deserialize_keras_object
+        from lamina.keras.saving.serialization import deserialize_nested
         model = cls(name=config.get("name"))
         for lconf in config["layers"]:
-            model.add(deserialize_keras_object(lconf, custom_objects=custom_objects))
+            model.add(deserialize_nested(lconf, custom_objects))
         return model

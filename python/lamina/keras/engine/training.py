@@ -10,48 +10,9 @@ from lamina.keras.engine import functional as F
 from lamina.keras.engine.keras_tensor import flatten, map_structure, is_symbolic
 
 
-class History:
-    """What fit() returns: history[name] is the list of per-epoch values; params holds
-    verbose / epochs / steps."""
-
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
-        self.model = None
-        self.params = {}
-
-    def set_model(self, model):
-        self.model = model
-
-    def set_params(self, params):
-        self.params = params
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epoch.append(epoch)
-        for k, v in (logs or {}).items():
-            self.history.setdefault(k, []).append(v)
-
-
-def _should_validate(epoch, validation_freq):
-    if isinstance(validation_freq, int):
-        return (epoch + 1) % validation_freq == 0
-    return (epoch + 1) in validation_freq
-
-
 def _n_samples(x):
     from lamina.keras.engine.training_arrays import num_samples, _as_numpy
     return num_samples(_as_numpy(x))
-
-
-def _concat_outputs(outputs):
-    """The per-batch outputs of predict_step joined along the batch axis (as NumPy)."""
-    first = outputs[0]
-    if isinstance(first, dict):
-        return {k: _concat_outputs([o[k] for o in outputs]) for k in first}
-    if isinstance(first, (list, tuple)):
-        return type(first)(_concat_outputs([o[i] for o in outputs]) for i in range(len(first)))
-    arrs = [np.asarray(o.numpy() if hasattr(o, "numpy") else o) for o in outputs]
-    return np.concatenate(arrs) if arrs[0].ndim else np.stack(arrs)
 
 
 class Model(Layer):
@@ -447,10 +408,11 @@ class Model(Layer):
                 object.__setattr__(inner, "_graph_step", False)
 
     def _one_batch(self, x, y, sample_weight, class_weight=None):
-        from lamina.keras.engine.training_arrays import ArrayData
-        data = ArrayData(x, y, sample_weight, batch_size=max(1, _n_samples(x)),
-                         class_weight=class_weight)
-        return next(iter(data.batches()))
+        from lamina.keras.engine.data_adapter import DataHandler
+        data = DataHandler(x, y, sample_weight, batch_size=max(1, _n_samples(x)),
+                           class_weight=class_weight)
+        (_, iterator), = data.enumerate_epochs()
+        return data.next_batch(iterator)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
@@ -480,75 +442,29 @@ class Model(Layer):
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1, max_queue_size=10, workers=1,
             use_multiprocessing=False):
-        """Train for epochs: each epoch resets the metrics and runs self.train_step on every
-        batch; the last batch's logs (plus val_* from evaluate) go to the History."""
-        from lamina.keras.engine.training_arrays import ArrayData, to_python, \
-            unpack_x_y_sample_weight
-        self._assert_compile_was_called()
-        if callbacks:
-            raise NotImplementedError("fit(callbacks=...) is not implemented in lamina yet")
-        data = ArrayData(x, y, sample_weight, batch_size, shuffle, class_weight, steps_per_epoch)
-        if validation_split and validation_data is None:
-            validation_data = data.split(validation_split)
-        val = None
-        if validation_data is not None:
-            vx, vy, vw = unpack_x_y_sample_weight(tuple(validation_data))
-            val = (vx, vy, vw)
-        history = History()
-        history.set_model(self)
-        history.set_params({"verbose": verbose, "epochs": epochs,
-                            "steps": data.steps_per_epoch})
-        object.__setattr__(self, "history", history)
-        object.__setattr__(self, "stop_training", False)
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            logs = {}
-            for batch in data.batches():
-                logs = self._traced_step(self.train_step, batch)
-            epoch_logs = to_python(logs)
-            if val is not None and _should_validate(epoch, validation_freq):
-                val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
-                                         batch_size=validation_batch_size or data.batch_size,
-                                         steps=validation_steps, verbose=0, return_dict=True)
-                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            history.on_epoch_end(epoch, epoch_logs)
-            if verbose == 1 or verbose is True:
-                print(f"Epoch {epoch + 1}/{epochs} - " +
-                      " - ".join(f"{k}: {v:.4f}" for k, v in epoch_logs.items()))
-            if self.stop_training:
-                break
-        return history
+        """Trains for `epochs` epochs over arrays, a tf.data Dataset, a generator or a
+        keras.utils.Sequence, calling train_step per batch and the callbacks at tf.keras's points
+        (with the progress bar at verbose 1 / "auto"); returns the History."""
+        from lamina.keras.engine import training_loop
+        return training_loop.fit(
+            self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+            validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+            steps_per_epoch, validation_steps, validation_batch_size, validation_freq)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, max_queue_size=10, workers=1,
                  use_multiprocessing=False, return_dict=False, **kwargs):
-        from lamina.keras.engine.training_arrays import ArrayData, to_python, \
-            flatten_metrics_in_order
-        self._assert_compile_was_called()
+        from lamina.keras.engine import training_loop
         unknown = set(kwargs) - {"_use_cached_eval_dataset"}
         if unknown:
             raise TypeError(f"Invalid keyword arguments: {sorted(unknown)}")
-        data = ArrayData(x, y, sample_weight, batch_size, shuffle=False, steps=steps)
-        self.reset_metrics()
-        logs = {}
-        for batch in data.batches():
-            logs = self.test_step(batch)
-        logs = to_python(logs)
-        return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
+        return training_loop.evaluate(self, x, y, batch_size, verbose, sample_weight, steps,
+                                      callbacks, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
                 max_queue_size=10, workers=1, use_multiprocessing=False):
-        from lamina.keras.engine.training_arrays import ArrayData
-        data = ArrayData(x, None, None, batch_size, shuffle=False, steps=steps)
-        outputs = []
-        for batch in data.batches():
-            outputs.append(self.predict_step(batch))
-        if not outputs:
-            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). "
-                             "Please use `Model.compile(..., run_eagerly=True)`, or "
-                             "`tf.config.run_functions_eagerly(True)` for more information of "
-                             "where went wrong, or file a issue/bug to `tf.keras`.")
-        return _concat_outputs(outputs)
+        from lamina.keras.engine import training_loop
+        return training_loop.predict(self, x, batch_size, verbose, steps, callbacks)
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         print_fn = print_fn or print
@@ -590,36 +506,7 @@ class Model(Layer):
     get_config._is_default = True
 
     def _functional_config(self):
-        node_index = {}   # id(node) -> index among this model's nodes of its layer
-        counts = {}
-        for node in self._nodes:
-            li = id(node.layer)
-            node_index[id(node)] = counts.get(li, 0)
-            counts[li] = counts.get(li, 0) + 1
-
-        def ref(kt):
-            h = kt._keras_history
-            node = h.layer._inbound_nodes[h.node_index]
-            return (h.layer.name, node_index.get(id(node), 0), h.tensor_index)
-        from lamina.keras.utils import serialize_keras_object
-        layers = []
-        by_layer = {}
-        for node in self._nodes:
-            by_layer.setdefault(id(node.layer), []).append(node)
-        for layer in self._graph_layers:
-            conf = serialize_keras_object(layer)
-            conf["name"] = layer.name
-            inbound = []
-            for node in by_layer.get(id(layer), []):
-                if node.is_input:
-                    continue
-                inbound.append({"args": F._encode(list(node.call_args), ref),
-                                "kwargs": F._encode(node.call_kwargs, ref)})
-            conf["inbound_nodes"] = inbound
-            layers.append(conf)
-        return {"name": self.name, "trainable": self.trainable, "layers": layers,
-                "input_layers": map_structure(lambda t: list(ref(t)), self._nested_inputs),
-                "output_layers": map_structure(lambda t: list(ref(t)), self._nested_outputs)}
+        return F.functional_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -631,63 +518,34 @@ class Model(Layer):
                                 f"`get_config()` method, make sure that the returned config "
                                 f"contains all items used as arguments in the constructor to "
                                 f"{cls.__name__}. Error encountered: {e}") from e
-        from lamina.keras.utils import deserialize_keras_object
-        created = {}
-        outputs_of = {}   # layer name -> list of node outputs
+        return F.functional_from_config(cls, config, custom_objects)
 
-        def lookup(name, node_idx, tensor_idx):
-            return flatten(outputs_of[name][node_idx])[tensor_idx]
-        pending = []      # [layer name, its nodes' configs not yet applied], in config order
-        for lconf in config["layers"]:
-            name = lconf["name"]
-            layer = deserialize_keras_object(lconf, custom_objects=custom_objects)
-            created[name] = layer
-            if type(layer).__name__ == "InputLayer":
-                outputs_of[name] = [layer._inbound_nodes[0].outputs]
-                continue
-            outputs_of[name] = []
-            pending.append([name, list(lconf.get("inbound_nodes", []))])
-        # A node whose inputs come from a node not made yet (a layer shared at several depths)
-        # waits for a later pass, as tf.keras's from_config does; each layer's nodes keep their
-        # order, so node indices in the config still match.
-        while any(nodes for _, nodes in pending):
-            progress = False
-            for entry in pending:
-                name, nodes = entry
-                while nodes:
-                    try:
-                        args = F._decode(nodes[0]["args"], lookup)
-                        kwargs = F._decode(nodes[0]["kwargs"], lookup)
-                    except (KeyError, IndexError):
-                        break
-                    outputs_of[name].append(created[name](*args, **kwargs))
-                    nodes.pop(0)
-                    progress = True
-            if not progress:
-                raise ValueError(f"Cannot rebuild the model from its config: the inputs of "
-                                 f"layers {[n for n, nodes in pending if nodes]} are never "
-                                 f"produced.")
+    # ---- saving (keras/saving/) -------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, save_format=None, **kwargs):
+        from lamina.keras.saving import saving_api
+        saving_api.save_model(self, filepath, overwrite=overwrite, save_format=save_format,
+                              **kwargs)
 
-        def refs(x):
-            if isinstance(x, list) and len(x) == 3 and isinstance(x[0], str):
-                return lookup(*x)
-            if isinstance(x, dict) and x.get("class_name") == "__tuple__":
-                return tuple(refs(v) for v in x["config"]["value"])
-            if isinstance(x, list):
-                return [refs(v) for v in x]
-            return x
-        inputs = refs(config["input_layers"])
-        outputs = refs(config["output_layers"])
-        model = cls(inputs=inputs, outputs=outputs, name=config.get("name"))
-        # add_loss / add_metric layers hang off the graph: put their nodes back
-        for layer in created.values():
-            if isinstance(layer, (F.AddLoss, F.AddMetric)) and layer._inbound_nodes:
-                node = layer._inbound_nodes[-1]
-                for kt in node.keras_inputs:
-                    model._insert_subgraph(kt, "loss" if isinstance(layer, F.AddLoss) else "metric")
-                if node not in model._nodes:
-                    model._nodes.append(node)
-        model._set_layers_from_nodes()
-        if not config.get("trainable", True):
-            model.trainable = False
-        return model
+    def save_weights(self, filepath, overwrite=True, save_format=None, options=None):
+        from lamina.keras.saving import saving_api
+        saving_api.save_weights(self, filepath, overwrite=overwrite, save_format=save_format)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, options=None):
+        from lamina.keras.saving import saving_api
+        return saving_api.load_weights(self, filepath, by_name=by_name,
+                                       skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        from lamina.keras.saving import model_config
+        return model_config.model_to_json(self, **kwargs)
+
+    def get_compile_config(self):
+        """What a saved file records of compile() (None when not compiled)."""
+        from lamina.keras.saving import model_config
+        if not getattr(self, "_is_compiled", False):
+            return None
+        return model_config.compile_config(self)
+
+    def compile_from_config(self, config):
+        from lamina.keras.saving import model_config
+        model_config.compile_from_config(self, config)

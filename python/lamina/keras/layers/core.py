@@ -225,6 +225,8 @@ class Lambda(Layer):
 
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(f"Lambda: `function` must be callable, got {function!r}")
         self.function = function
         self.arguments = arguments or {}
         if mask is not None:
@@ -295,24 +297,40 @@ class Lambda(Layer):
         return dict(list(base.items()) + list(config.items()))
 
     @classmethod
-    def _parse_function(cls, config, custom_objects, attr, module_attr, type_attr):
+    def _parse_function(cls, config, custom_objects, attr, module_attr, type_attr, safe_mode):
         import sys
+        from lamina.keras.saving import object_registration
         globs = dict(globals())
         module = config.pop(module_attr, None)
-        if module in sys.modules:
+        # (in safe mode a file may name functions of Keras / lamina modules only)
+        if module in sys.modules and not (safe_mode and not str(module).startswith(
+                ("keras", "tf_keras", "lamina", "tensorflow"))):
             globs.update(sys.modules[module].__dict__)
         if custom_objects:
             globs.update(custom_objects)
         kind = config.pop(type_attr, "raw")
         value = config.get(attr)
+        if isinstance(value, dict) and value.get("class_name") == "__lambda__":
+            c = value.get("config") or {}    # Keras 3's form of a lambda's bytecode
+            kind, value = "lambda", (c.get("code"), c.get("defaults"), c.get("closure"))
+        elif isinstance(value, dict) and "class_name" in value:
+            from lamina.keras.saving.serialization import deserialize_nested
+            return deserialize_nested(value, custom_objects, "function")
         if kind == "function":
-            if custom_objects and value in custom_objects:
-                return custom_objects[value]
-            if value in globs:
+            found = object_registration.get_registered_object(value, custom_objects)
+            if found is not None:
+                return found
+            if value in globs and not str(value).startswith("_"):
                 return globs[value]
             from lamina.keras import activations
             return activations.get(value)
         if kind == "lambda":
+            if safe_mode:
+                raise ValueError(
+                    "Requested the deserialization of a Lambda layer whose function is Python "
+                    "bytecode stored in the file. Loading it would run code from the file, so "
+                    "it is refused in safe mode. If you trust the source of the file, pass "
+                    "`safe_mode=False` to the loading function to allow Lambda loading.")
             return func_load(value, globs=globs)
         if kind == "raw":
             return value
@@ -320,14 +338,18 @@ class Lambda(Layer):
                         f"function_type={kind}. Expected one of ['function', 'lambda', 'raw']")
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode=None):
+        """safe_mode (default: that of the load in progress; off for a direct call, as in
+        tf.keras 2) refuses functions stored as bytecode."""
+        from lamina.keras.saving import serialization
+        safe = serialization.in_safe_mode() if safe_mode is None else safe_mode
         config = dict(config)
         function = cls._parse_function(config, custom_objects, "function", "module",
-                                       "function_type")
+                                       "function_type", safe)
         output_shape = cls._parse_function(config, custom_objects, "output_shape",
-                                           "output_shape_module", "output_shape_type")
+                                           "output_shape_module", "output_shape_type", safe)
         mask = cls._parse_function(config, custom_objects, "mask", "mask_module",
-                                   "mask_type") if "mask" in config else None
+                                   "mask_type", safe) if "mask" in config else None
         config["function"], config["output_shape"], config["mask"] = function, output_shape, mask
         if isinstance(output_shape, list) and _is_shape(output_shape):
             config["output_shape"] = tuple(output_shape)

@@ -1,6 +1,7 @@
 """tf.keras.metrics: Metric classes (stateful, layers with non-trainable weights), metric
 functions, and get / serialize / deserialize."""
 from lamina.keras import losses as _losses
+from lamina.keras.saving import serialization as _serialization
 from lamina.keras.metrics.base import Metric, Reduce, Sum, Mean, MeanMetricWrapper
 from lamina.keras.metrics.accuracy import (
     Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
@@ -40,20 +41,12 @@ def _table():
 
 
 def serialize(metric):
-    from lamina.keras import _serial
-    if isinstance(metric, Metric):
-        return _serial.serialize(metric, "keras.metrics")
-    return getattr(metric, "__name__", metric)
+    return _serialization.serialize_keras_object(metric)
 
 
 def deserialize(config, custom_objects=None, use_legacy_format=False):
-    from lamina.keras import _serial
-    from lamina.keras.utils import get_registered_object
-    if isinstance(config, str):
-        found = get_registered_object(config, custom_objects)
-        if found is not None:
-            return found() if isinstance(found, type) else found
-    return _serial.deserialize(config, _table(), custom_objects, "metric function")
+    return _serialization.deserialize_keras_object(config, _table(), custom_objects,
+                                                   "metric function")
 
 
 def get(identifier):

@@ -7,6 +7,7 @@ from lamina.keras.optimizers.adam import Adam, AdamW, Adamax, Nadam
 from lamina.keras.optimizers.adagrad import Adagrad, Adadelta, Ftrl
 from lamina.keras.optimizers import schedules
 from lamina.keras.optimizers.loss_scale import LossScaleOptimizer
+from lamina.keras.saving import serialization as _serialization
 
 _ALL = {c.__name__: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam,
                                 Ftrl)}
@@ -18,18 +19,15 @@ experimental = legacy
 
 
 def serialize(optimizer):
-    from lamina.keras import _serial
-    return _serial.serialize(optimizer, "keras.optimizers")
+    return _serialization.serialize_keras_object(optimizer)
 
 
 def deserialize(config, custom_objects=None, use_legacy_optimizer=False, **kwargs):
-    from lamina.keras import _serial
     table = dict(_ALL, LossScaleOptimizer=LossScaleOptimizer)
     table.update(_ALIASES)
     if isinstance(config, dict) and config.get("class_name", "").lower() in _ALIASES:
         config = dict(config, class_name=_ALIASES[config["class_name"].lower()].__name__)
-    obj = _serial.deserialize(config, table, custom_objects, "optimizer")
-    return obj
+    return _serialization.deserialize_keras_object(config, table, custom_objects, "optimizer")
 
 
 def get(identifier, **kwargs):

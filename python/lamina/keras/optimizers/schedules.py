@@ -182,12 +182,13 @@ class CosineDecayRestarts(LearningRateSchedule):
 
 
 def serialize(schedule):
-    from lamina.keras import _serial
-    return _serial.serialize(schedule, "keras.optimizers.schedules")
+    from lamina.keras.saving import serialization
+    return serialization.serialize_keras_object(schedule)
 
 
 def deserialize(config, custom_objects=None):
-    from lamina.keras import _serial
+    from lamina.keras.saving import serialization
     table = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
                                      InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
-    return _serial.deserialize(config, table, custom_objects, "learning rate schedule")
+    return serialization.deserialize_keras_object(config, table, custom_objects,
+                                                  "learning rate schedule")
