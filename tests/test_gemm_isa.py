@@ -23,9 +23,9 @@ BLOCKING = {
     ("ref", "float64"): dict(mr=4, nr=4, mc=96, kc=256, nc=1024, small=16, direct=0),
     ("avx2", "float32"): dict(mr=6, nr=16, mc=144, kc=320, nc=4080, small=8, direct=64),
     ("avx2", "float64"): dict(mr=6, nr=8, mc=72, kc=320, nc=4080, small=8, direct=64),
+    ("avx512", "float32"): dict(mr=12, nr=32, mc=384, kc=384, nc=4096, small=8, direct=0),
+    ("avx512", "float64"): dict(mr=12, nr=16, mc=192, kc=384, nc=4096, small=8, direct=0),
 }
-BLOCKING[("avx512", "float32")] = BLOCKING[("avx2", "float32")]
-BLOCKING[("avx512", "float64")] = BLOCKING[("avx2", "float64")]
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,8 @@ typedef struct lm_kernel_table {
      * scalar results), avx2 vector polynomials (kernels/avx2/unary_avx2.c states their ulp
      * bounds). */
     lm_f32_unary_fn f32_exp, f32_log, f32_tanh, f32_sigmoid, f32_erf, f32_relu;
+    /* log1p, softplus: only avx512 has vector loops (vmath_avx512.h); NULL runs the libm loop */
+    lm_f32_unary_fn f32_log1p, f32_softplus;
 
     /* ---- GEMM (gemm/gemm.h): micro-kernel, packing, skinny path, epilogue, blocking ---- */
     const struct lm_gemm_kernel_f32 *gemm_f32;
@@ -33,18 +35,25 @@ extern const lm_kernel_table lm_kernels_avx512;
 
 /* ---- GEMM kernel sets (kernels/<isa>/gemm_*.c; the types are in gemm/gemm.h) ---- */
 extern const struct lm_gemm_kernel_f32 lm_gemm_ref_f32, lm_gemm_avx2_f32, lm_gemm_avx512_f32;
-/* An AVX-512 12 x 32 float32 set, built but not yet used by any table (untested). */
-extern const struct lm_gemm_kernel_f32 lm_gemm_avx512_12x32_f32;
 extern const struct lm_gemm_kernel_f64 lm_gemm_ref_f64, lm_gemm_avx2_f64, lm_gemm_avx512_f64;
 
-/* ---- float32 unary loops of the avx2 folder, shared by the avx512 table (AVX-512 CPUs have
- * AVX2; no AVX-512 variant is shipped until one can be tested) ---- */
+/* ---- float32 unary loops of the avx2 folder (kernels/avx2/unary_avx2.c) ---- */
 void lm_avx2_f32_exp(int64_t n, const float *x, float *out);
 void lm_avx2_f32_log(int64_t n, const float *x, float *out);
 void lm_avx2_f32_tanh(int64_t n, const float *x, float *out);
 void lm_avx2_f32_sigmoid(int64_t n, const float *x, float *out);
 void lm_avx2_f32_erf(int64_t n, const float *x, float *out);
 void lm_avx2_f32_relu(int64_t n, const float *x, float *out);
+
+/* ---- float32 unary loops of the avx512 folder (kernels/avx512/unary_avx512.c) ---- */
+void lm_avx512_f32_exp(int64_t n, const float *x, float *out);
+void lm_avx512_f32_log(int64_t n, const float *x, float *out);
+void lm_avx512_f32_log1p(int64_t n, const float *x, float *out);
+void lm_avx512_f32_tanh(int64_t n, const float *x, float *out);
+void lm_avx512_f32_sigmoid(int64_t n, const float *x, float *out);
+void lm_avx512_f32_erf(int64_t n, const float *x, float *out);
+void lm_avx512_f32_softplus(int64_t n, const float *x, float *out);
+void lm_avx512_f32_relu(int64_t n, const float *x, float *out);
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);

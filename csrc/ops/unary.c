@@ -94,6 +94,8 @@ static lm_f32_unary_fn f32_kernel(lm_unop op) {
     case LM_SIGMOID: return k->f32_sigmoid;
     case LM_ERF: return k->f32_erf;
     case LM_RELU: return k->f32_relu;
+    case LM_LOG1P: return k->f32_log1p;
+    case LM_SOFTPLUS: return k->f32_softplus;
     default: return NULL;
     }
 }
