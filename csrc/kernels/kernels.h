@@ -55,6 +55,13 @@ void lm_avx512_f32_erf(int64_t n, const float *x, float *out);
 void lm_avx512_f32_softplus(int64_t n, const float *x, float *out);
 void lm_avx512_f32_relu(int64_t n, const float *x, float *out);
 
+/* CPU features beyond the table's ISA (runtime/dispatch.c), for the int8 and bf16 kernels. */
+enum {
+    LM_CPU_AVX2 = 1, LM_CPU_AVX512 = 2, LM_CPU_AVX512VNNI = 4, LM_CPU_AVXVNNI = 8,
+    LM_CPU_AVX512BF16 = 16,
+};
+unsigned lm_cpu_features(void);
+
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);
 

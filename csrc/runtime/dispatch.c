@@ -28,8 +28,25 @@ static void detect(bool *avx2, bool *avx512) {
     *avx2 = ymm_os && has_avx2 && fma;
     *avx512 = *avx2 && zmm_os && f && dq && bw && vl;
 }
+/* The int8 / bf16 extensions (CPUID leaf 7: AVX512_VNNI in ecx of subleaf 0; AVX-VNNI and
+ * AVX512_BF16 in eax of subleaf 1), on top of the register state detect() found usable. */
+unsigned lm_cpu_features(void) {
+    bool avx2, avx512;
+    detect(&avx2, &avx512);
+    unsigned a, b, c, d, f = 0;
+    if (avx2) f |= LM_CPU_AVX2;
+    if (avx512) f |= LM_CPU_AVX512;
+    if (!avx2 || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
+    if (avx512 && ((c >> 11) & 1)) f |= LM_CPU_AVX512VNNI;
+    if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+        if ((a >> 4) & 1) f |= LM_CPU_AVXVNNI;
+        if (avx512 && ((a >> 5) & 1)) f |= LM_CPU_AVX512BF16;
+    }
+    return f;
+}
 #else
 static void detect(bool *avx2, bool *avx512) { *avx2 = *avx512 = false; }
+unsigned lm_cpu_features(void) { return 0; }
 #endif
 
 static const lm_kernel_table *g_active = &lm_kernels_ref;

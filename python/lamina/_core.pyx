@@ -13,7 +13,7 @@ from cpython.pycapsule cimport (PyCapsule_New, PyCapsule_IsValid, PyCapsule_GetP
                                 PyCapsule_SetName, PyCapsule_GetName)
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, strcmp
-from libc.stdint cimport int64_t, uint64_t, uint8_t, uint16_t, uint32_t, int32_t, INT32_MAX, INT32_MIN
+from libc.stdint cimport int64_t, uint64_t, int8_t, uint8_t, uint16_t, uint32_t, int32_t, INT32_MAX, INT32_MIN
 
 include "_clamina.pxi"
 
@@ -1276,6 +1276,7 @@ include "_ops_shape.pxi"
 include "_ops_linalg.pxi"
 include "_ops_create.pxi"
 include "_ops_dense.pxi"
+include "_ops_quant.pxi"
 
 # ================================================================================================
 # runtime facts

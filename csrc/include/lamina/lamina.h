@@ -239,6 +239,21 @@ typedef enum lm_act {
 lm_status lm_dense(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias, lm_act act,
                    lm_tensor **out);
 
+/* ---- int8 dense layer (csrc/quant/) ------------------------------------------------------------
+ * Keras 3's Dense after quantize("int8"): the kernel as per-column int8 (K, N), row-major, values
+ * in [-127, 127], with kernel_scale (N,) > 0 (w ~ w_q / scale), packed once; each call quantizes
+ * every row of x (float32, (..., K)) to int8 by its absolute maximum, multiplies in int32 and
+ * returns act(x_q @ w_q / (sx * scale) + bias) in float32. `kernel`: NULL for the one that suits
+ * the active kernel table (lm_qdense_kernel), or a name of lm_qdense_kernels() (tests). */
+typedef struct lm_qweight lm_qweight;
+lm_status lm_qweight_pack(const int8_t *w, int64_t k, int64_t n, const float *scale,
+                          lm_qweight **out);
+void lm_qweight_free(lm_qweight *w);  /* NULL is fine */
+lm_status lm_qdense(const lm_tensor *x, const lm_qweight *w, const lm_tensor *bias, lm_act act,
+                    const char *kernel, lm_tensor **out);
+const char *lm_qdense_kernel(void);   /* the kernel the active table uses: "avx512vnni", ... */
+const char *lm_qdense_kernels(void);  /* comma-separated names of the kernels this CPU can run */
+
 /* ---- gradient tape (csrc/autodiff/) ----------------------------------------------------------
  * Reverse-mode gradients with tf.GradientTape's semantics. A tape records while it is active on a
  * thread (lm_tape_push .. lm_tape_pop; tapes are per thread and may nest). An op is recorded onto
