@@ -6,6 +6,7 @@ from lamina.tensor_shape import TensorShape
 from lamina.keras import activations, initializers, regularizers, constraints, backend
 from lamina.keras.engine.base_layer import Layer, fast_call
 from lamina.keras.engine.input_spec import InputSpec
+from lamina.keras.layers import quantized as _quantized
 
 _dense = _core.dense
 _tape_local = _tape_hooks._local
@@ -15,6 +16,8 @@ class Dense(Layer):
     """activation(inputs @ kernel + bias): tf.keras.layers.Dense."""
 
     _fast_spec_axes_checked_by_call = True   # the C kernel rejects a wrong last dimension
+    _int8 = None              # after quantize("int8"): the int8 path (layers/quantized.py)
+    quantization_mode = None
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -77,8 +80,15 @@ class Dense(Layer):
             fused = activations.FUSED.get(value, False) if value is not None else None
             object.__setattr__(self, "_fused_act", fused)
 
+    def quantize(self, mode=None, **kwargs):
+        """Keras 3's Dense.quantize: "int8" stores the kernel as per-unit int8 with
+        kernel_scale and runs the int8 kernels (keras/layers/quantized.py)."""
+        _quantized.quantize_dense(self, mode)
+
     @fast_call
     def call(self, inputs):
+        if self._int8 is not None:
+            return self._int8.forward(_quantized.to_float32(inputs))
         try:
             tapes = _tape_local.tapes
         except AttributeError:
@@ -109,6 +119,8 @@ class Dense(Layer):
             x = args[0]
             if type(x) is Tensor and x.dtype is fd and x.ndim >= 2 and \
                     getattr(x, "_keras_mask", None) is None:
+                if self._int8 is not None:
+                    return self._int8.forward(_quantized.to_float32(x))
                 fused = self._fused_act
                 try:
                     tapes = _tape_local.tapes
@@ -126,6 +138,8 @@ class Dense(Layer):
     def _fast_forward(self, x):
         # The short path has checked: x is a Tensor of the (unmixed) compute dtype = the
         # weights' dtype, of rank >= 2. With no tape recording, one fused kernel call.
+        if self._int8 is not None:
+            return self._int8.forward(_quantized.to_float32(x))
         fused = self._fused_act
         try:
             tapes = _tape_local.tapes
