@@ -71,17 +71,17 @@ lm_status lm_qweight_pack(const int8_t *w, int64_t k, int64_t n, const float *sc
 
 /* ---- kernels --------------------------------------------------------------------------------- */
 
-typedef struct { const char *name; lm_qgemm_fn fn; unsigned needs; } qkernel;
+typedef struct { const char *name; lm_qgemm_fn fn; lm_qquant_fn quant; unsigned needs; } qkernel;
 static const qkernel KERNELS[] = {
-    {"ref", lm_qgemm_ref, 0},
+    {"ref", lm_qgemm_ref, lm_qquant_ref, 0},
 #ifdef LAMINA_HAVE_AVX2
-    {"avx2", lm_qgemm_avx2, LM_CPU_AVX2},
+    {"avx2", lm_qgemm_avx2, lm_qquant_ref, LM_CPU_AVX2},
 #endif
 #ifdef LAMINA_HAVE_AVXVNNI
-    {"avxvnni", lm_qgemm_avxvnni, LM_CPU_AVX2 | LM_CPU_AVXVNNI},
+    {"avxvnni", lm_qgemm_avxvnni, lm_qquant_ref, LM_CPU_AVX2 | LM_CPU_AVXVNNI},
 #endif
 #ifdef LAMINA_HAVE_AVX512VNNI
-    {"avx512vnni", lm_qgemm_avx512vnni, LM_CPU_AVX512 | LM_CPU_AVX512VNNI},
+    {"avx512vnni", lm_qgemm_avx512vnni, lm_qquant_avx512, LM_CPU_AVX512 | LM_CPU_AVX512VNNI},
 #endif
 };
 #define NKERNELS (sizeof KERNELS / sizeof KERNELS[0])
@@ -135,19 +135,29 @@ static void qrange(void *ctx, int64_t b, int64_t e) {
     J->fn(J->m, b, e, J->xq, J->sx, J->w, J->y, J->w->n);
 }
 
-/* x_q and sx for m rows of K contiguous floats (Keras's AbsMaxQuantizer on the last axis). */
-static void quantize_rows(int64_t m, int64_t k, int64_t k4, const float *x, int8_t *xq,
-                          float *sx) {
+/* x_q and sx for m rows of K contiguous floats (Keras's AbsMaxQuantizer on the last axis).
+ * round(clip(v)) = clip(round(v)) for integer bounds; the rounding is half to even, as np.round
+ * and tf.round, done by adding and subtracting 1.5 * 2^23 (exact for |v| <= 127 in the default
+ * rounding mode) so that the loop vectorizes instead of calling nearbyintf per element. A NaN
+ * input quantizes to 0 (its row's scale is taken over the other values). */
+void lm_qquant_ref(int64_t m, int64_t k, int64_t k4, const float *x, int8_t *xq, float *sx) {
+    const float magic = 12582912.0f;
     for (int64_t i = 0; i < m; i++) {
         const float *xi = x + i * k;
         float amax = 0;
-        for (int64_t p = 0; p < k; p++) amax = fmaxf(amax, fabsf(xi[p]));
+        for (int64_t p = 0; p < k; p++) {
+            float a = fabsf(xi[p]);
+            amax = a > amax ? a : amax;
+        }
         float s = 127.0f / (amax + 1e-7f);
         sx[i] = s;
         int8_t *qi = xq + i * 4 * k4;
         for (int64_t p = 0; p < k; p++) {
-            float v = nearbyintf(xi[p] * s);  /* half to even, as np.round / tf.round */
-            qi[p] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : v);
+            float v = xi[p] * s;
+            v = v > 127.0f ? 127.0f : v;
+            v = v < -127.0f ? -127.0f : v;
+            v = v == v ? v : 0.0f;
+            qi[p] = (int8_t)(int32_t)((v + magic) - magic);
         }
         for (int64_t p = k; p < 4 * k4; p++) qi[p] = 0;
     }
@@ -198,7 +208,7 @@ lm_status lm_qdense(const lm_tensor *x, const lm_qweight *w, const lm_tensor *bi
         }
         int8_t *xq = (int8_t *)scratch;
         float *sx = (float *)(scratch + xbytes);
-        quantize_rows(M, K, k4, (const float *)xc->data, xq, sx);
+        kr->quant(M, K, k4, (const float *)xc->data, xq, sx);
         qjob J = {kr->fn, &w->p, M, xq, sx, (float *)o->data};
         /* column blocks over the pool when the product is worth it (4 multiply-adds a byte) */
         int t = lm_gemm_threads(M, N, K, 1, lm_get_num_threads());

@@ -31,6 +31,13 @@ typedef struct lm_qpacked {
 typedef void (*lm_qgemm_fn)(int64_t m, int64_t jb0, int64_t jb1, const int8_t *xq,
                             const float *sx, const lm_qpacked *w, float *y, int64_t ldy);
 
+/* Row quantization of m rows of K contiguous floats into x_q and sx (the layout above; every
+ * version gives the same bytes). */
+typedef void (*lm_qquant_fn)(int64_t m, int64_t k, int64_t k4, const float *x, int8_t *xq,
+                             float *sx);
+void lm_qquant_ref(int64_t m, int64_t k, int64_t k4, const float *x, int8_t *xq, float *sx);
+void lm_qquant_avx512(int64_t m, int64_t k, int64_t k4, const float *x, int8_t *xq, float *sx);
+
 /* The kernels (csrc/kernels/<isa>/qgemm_*.c) and their names. */
 void lm_qgemm_ref(int64_t m, int64_t jb0, int64_t jb1, const int8_t *xq, const float *sx,
                   const lm_qpacked *w, float *y, int64_t ldy);

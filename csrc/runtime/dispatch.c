@@ -30,7 +30,7 @@ static void detect(bool *avx2, bool *avx512) {
 }
 /* The int8 / bf16 extensions (CPUID leaf 7: AVX512_VNNI in ecx of subleaf 0; AVX-VNNI and
  * AVX512_BF16 in eax of subleaf 1), on top of the register state detect() found usable. */
-unsigned lm_cpu_features(void) {
+static unsigned features(void) {
     bool avx2, avx512;
     detect(&avx2, &avx512);
     unsigned a, b, c, d, f = 0;
@@ -46,13 +46,14 @@ unsigned lm_cpu_features(void) {
 }
 #else
 static void detect(bool *avx2, bool *avx512) { *avx2 = *avx512 = false; }
-unsigned lm_cpu_features(void) { return 0; }
+static unsigned features(void) { return 0; }
 #endif
 
 static const lm_kernel_table *g_active = &lm_kernels_ref;
 static const lm_kernel_table *g_best = &lm_kernels_ref;
 static char g_available[64] = "ref";
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static unsigned g_features;  /* CPUID is read once: in a VM each one traps to the hypervisor */
 
 static const lm_kernel_table *by_name(const char *name) {
     if (!strcmp(name, "ref")) return &lm_kernels_ref;
@@ -68,6 +69,7 @@ static const lm_kernel_table *by_name(const char *name) {
 }
 
 static void init(void) {
+    g_features = features();
     bool avx2, avx512;
     detect(&avx2, &avx512);
 #ifdef LAMINA_HAVE_AVX2
@@ -90,6 +92,11 @@ const lm_kernel_table *lm_kernels(void) {
 }
 
 const char *lm_isa(void) { return lm_kernels()->name; }
+
+unsigned lm_cpu_features(void) {
+    pthread_once(&g_once, init);
+    return g_features;
+}
 
 const char *lm_isa_available(void) {
     pthread_once(&g_once, init);

@@ -76,3 +76,32 @@ void lm_qgemm_avx512vnni(int64_t m, int64_t jb0, int64_t jb1, const int8_t *xq,
         for (; i < m; i++) tile1x2(jb, xq + i * ldx, ldx, sx + i, w, y + i * ldy, ldy);
     }
 }
+
+/* quant/qgemm.h's row quantization, 16 lanes at a time (the same operations as the portable
+ * loop of quant/qdense.c, so the same bytes). */
+void lm_qquant_avx512(int64_t m, int64_t k, int64_t k4, const float *x, int8_t *xq, float *sx) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f), hi = _mm512_set1_ps(127.0f),
+                 lo = _mm512_set1_ps(-127.0f);
+    for (int64_t i = 0; i < m; i++) {
+        const float *xi = x + i * k;
+        __m512 amax = _mm512_setzero_ps();
+        for (int64_t p = 0; p < k; p += 16) {
+            __mmask16 msk = k - p >= 16 ? 0xffff : (__mmask16)((1u << (k - p)) - 1);
+            __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(msk, xi + p));
+            amax = _mm512_max_ps(a, amax); /* a NaN keeps amax, as the scalar a > amax ? : */
+        }
+        float s = 127.0f / (_mm512_reduce_max_ps(amax) + 1e-7f);
+        sx[i] = s;
+        __m512 vs = _mm512_set1_ps(s);
+        int8_t *qi = xq + i * 4 * k4;
+        for (int64_t p = 0; p < 4 * k4; p += 16) {
+            __mmask16 msk = k - p >= 16 ? 0xffff : k - p <= 0 ? 0 : (__mmask16)((1u << (k - p)) - 1);
+            __mmask16 out = 4 * k4 - p >= 16 ? 0xffff : (__mmask16)((1u << (4 * k4 - p)) - 1);
+            __m512 x0 = _mm512_maskz_loadu_ps(msk, xi + p);
+            __m512 v = _mm512_max_ps(_mm512_min_ps(_mm512_mul_ps(x0, vs), hi), lo);
+            v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x0, x0, _CMP_ORD_Q), v); /* NaN -> 0 */
+            v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+            _mm_mask_storeu_epi8(qi + p, out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+        }
+    }
+}
