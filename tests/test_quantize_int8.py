@@ -163,9 +163,9 @@ def test_model_quantize_matches_keras3():
     d = m.layers[0]
     assert d.quantization_mode == "int8"
     assert [(w.name, str(getattr(w.dtype, "name", w.dtype)), tuple(w.shape), w.trainable)
-            for w in d.weights] == [("dense/bias:0", "float32", (5,), True),
-                                    ("dense/kernel:0", "int8", (7, 5), False),
-                                    ("dense/kernel_scale:0", "float32", (5,), False)]
+            for w in d.weights] == [(f"{d.name}/bias:0", "float32", (5,), True),
+                                    (f"{d.name}/kernel:0", "int8", (7, 5), False),
+                                    (f"{d.name}/kernel_scale:0", "float32", (5,), False)]
     assert d.kernel is d._kernel
     np.testing.assert_array_equal(d._kernel.numpy(), np.array(K3_Q1, np.int8))
     np.testing.assert_allclose(d.kernel_scale.numpy(), K3_S1, rtol=1e-7)

@@ -48,4 +48,24 @@ void lm_qgemm_avxvnni(int64_t m, int64_t jb0, int64_t jb1, const int8_t *xq, con
 void lm_qgemm_avx512vnni(int64_t m, int64_t jb0, int64_t jb1, const int8_t *xq,
                          const float *sx, const lm_qpacked *w, float *y, int64_t ldy);
 
+/* ---- bfloat16 weights (quant/bf16dense.c) -------------------------------------------------
+ * W (K x N, bfloat16) packed once into blocks of 16 columns by 2 k, the layout of vdpbf16ps,
+ * which sums two bf16 products per float32 lane:
+ *     data[(j16 * k2 + g) * 32 + c * 2 + t] = w[2 g + t, 16 j16 + c]   (zero past K and N)
+ * x: rows of bfloat16 with a row stride of 2 k2 elements, zero past K. A kernel computes
+ * y[i, j] = sum_k x[i, k] w[k, j] in float32 for rows [0, m) and blocks [jb0, jb1). */
+typedef struct lm_bpacked {
+    int64_t k, n, k2, nb;   /* K, N, ceil(K / 2), ceil(N / 16) */
+    const uint16_t *data;   /* nb * k2 * 32 values, 64-byte aligned */
+} lm_bpacked;
+
+typedef void (*lm_bgemm_fn)(int64_t m, int64_t jb0, int64_t jb1, const uint16_t *x,
+                            const lm_bpacked *w, float *y, int64_t ldy);
+void lm_bgemm_ref(int64_t m, int64_t jb0, int64_t jb1, const uint16_t *x, const lm_bpacked *w,
+                  float *y, int64_t ldy);
+void lm_bgemm_avx512bf16(int64_t m, int64_t jb0, int64_t jb1, const uint16_t *x,
+                         const lm_bpacked *w, float *y, int64_t ldy);
+/* n floats to bfloat16 as lm_f32_to_bf16 (kernels/avx512vnni/bgemm_bf16.c) */
+void lm_f32_to_bf16_avx512(int64_t n, const float *src, uint16_t *dst);
+
 #endif

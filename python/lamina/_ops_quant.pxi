@@ -81,3 +81,85 @@ def qdense(x, QuantizedKernel w not None, bias=None, activation=None, kernel=Non
     if st != LM_OK:
         raise_status(st)
     return wrap(out)
+
+
+# ---- bfloat16 weights (csrc/quant/bf16dense.c) ------------------------------------------------
+
+cdef extern from "lamina/lamina.h" nogil:
+    ctypedef struct lm_bf16w:
+        pass
+    lm_status lm_bf16w_pack(const uint16_t *w, int64_t k, int64_t n, lm_bf16w **out)
+    void lm_bf16w_free(lm_bf16w *w)
+    lm_status lm_bf16dense(const lm_tensor *x, const lm_bf16w *w, const lm_tensor *bias,
+                           lm_act act, const char *kernel, lm_tensor **out)
+    const char *lm_bf16dense_kernel()
+    const char *lm_bf16dense_kernels()
+
+
+def bf16dense_kernel():
+    """The bfloat16-weight kernel the active table uses: "avx512bf16" (AVX512_BF16's
+    vdpbf16ps) or "ref"."""
+    return lm_bf16dense_kernel().decode()
+
+
+def bf16dense_kernels():
+    return lm_bf16dense_kernels().decode().split(",")
+
+
+cdef class BF16Kernel:
+    """A (in_features, units) kernel rounded to bfloat16 and packed for vdpbf16ps."""
+    cdef lm_bf16w *w
+    cdef readonly tuple shape
+
+    def __cinit__(self, kernel):
+        cdef Tensor t = convert_to_tensor(kernel)
+        cdef lm_tensor *c = NULL
+        cdef lm_tensor *b = NULL
+        if t.t.ndim != 2 or not lm_dtype_is_float(t.t.dtype):
+            raise ValueError(f"BF16Kernel: kernel must be a float matrix, got shape "
+                             f"{tuple(t.shape)} of {t.dtype.name}")
+        check(lm_cast(t.t, LM_BFLOAT16, &b))
+        cdef lm_status st = lm_contiguous(b, &c)
+        lm_release(b)
+        if st != LM_OK:
+            raise_status(st)
+        st = lm_bf16w_pack(<const uint16_t *>c.data, c.shape[0], c.shape[1], &self.w)
+        self.shape = (int(c.shape[0]), int(c.shape[1]))
+        lm_release(c)
+        if st != LM_OK:
+            raise_status(st)
+
+    def __dealloc__(self):
+        lm_bf16w_free(self.w)
+
+
+def bf16dense(x, BF16Kernel w not None, bias=None, activation=None, kernel=None):
+    """act(x @ w + bias) for bfloat16 x (..., in_features): float32 sums, one rounding to
+    bfloat16. kernel: one of bf16dense_kernels() (default: bf16dense_kernel())."""
+    cdef Tensor tx = _as_tensor_like(x, LM_BFLOAT16)
+    cdef Tensor tb = None
+    cdef lm_tensor *bp = NULL
+    cdef lm_tensor *out = NULL
+    cdef lm_status st
+    cdef lm_act act
+    cdef bytes kname = kernel.encode() if kernel is not None else None
+    cdef const char *kp = NULL
+    key = activation.lower() if isinstance(activation, str) else activation
+    try:
+        act = _DENSE_ACTIVATIONS[key]
+    except (KeyError, TypeError):
+        raise ValueError(f"bf16dense: activation must be None or one of 'linear', 'relu', "
+                         f"'sigmoid', 'tanh', 'gelu', got {activation!r}") from None
+    if bias is not None:
+        tb = _as_tensor_like(bias, LM_BFLOAT16)
+        bp = tb.t
+    if kname is not None:
+        kp = kname
+    if tx.t.numel * w.shape[1] < BIG_WORK:
+        st = lm_bf16dense(tx.t, w.w, bp, act, kp, &out)
+    else:
+        with nogil:
+            st = lm_bf16dense(tx.t, w.w, bp, act, kp, &out)
+    if st != LM_OK:
+        raise_status(st)
+    return wrap(out)

@@ -254,6 +254,18 @@ lm_status lm_qdense(const lm_tensor *x, const lm_qweight *w, const lm_tensor *bi
 const char *lm_qdense_kernel(void);   /* the kernel the active table uses: "avx512vnni", ... */
 const char *lm_qdense_kernels(void);  /* comma-separated names of the kernels this CPU can run */
 
+/* bfloat16 weights packed for AVX512_BF16 (vdpbf16ps): w (K, N) bfloat16 bits, row-major. lm_bf16dense
+ * gives act(x @ w + bias) for bfloat16 x (..., K), summed in float32 and rounded to bfloat16
+ * once (bias bfloat16 or float32). `kernel`: NULL for lm_bf16dense_kernel() ("avx512bf16" on
+ * the avx512 table of a CPU with AVX512_BF16, else "ref"), or one of lm_bf16dense_kernels(). */
+typedef struct lm_bf16w lm_bf16w;
+lm_status lm_bf16w_pack(const uint16_t *w, int64_t k, int64_t n, lm_bf16w **out);
+void lm_bf16w_free(lm_bf16w *w);
+lm_status lm_bf16dense(const lm_tensor *x, const lm_bf16w *w, const lm_tensor *bias, lm_act act,
+                       const char *kernel, lm_tensor **out);
+const char *lm_bf16dense_kernel(void);
+const char *lm_bf16dense_kernels(void);
+
 /* ---- gradient tape (csrc/autodiff/) ----------------------------------------------------------
  * Reverse-mode gradients with tf.GradientTape's semantics. A tape records while it is active on a
  * thread (lm_tape_push .. lm_tape_pop; tapes are per thread and may nest). An op is recorded onto

@@ -9,6 +9,7 @@ from lamina.keras.engine.input_spec import InputSpec
 from lamina.keras.layers import quantized as _quantized
 
 _dense = _core.dense
+_BF16 = as_dtype("bfloat16")
 _tape_local = _tape_hooks._local
 
 
@@ -94,6 +95,10 @@ class Dense(Layer):
         except AttributeError:
             tapes = _tape_hooks.active_tapes()
         bias = self.bias
+        if not tapes and (self._mixed or self.kernel.dtype.name == "bfloat16"):
+            bf16 = _quantized.bf16_path(self, inputs)   # AVX512_BF16 on packed weights
+            if bf16 is not None:
+                return bf16.forward(self, inputs)
         if tapes or self._mixed:   # reads the tape sees / cast to the compute dtype
             kernel = self.kernel.value()
             bias = bias.value() if bias is not None else None
@@ -121,6 +126,8 @@ class Dense(Layer):
                     getattr(x, "_keras_mask", None) is None:
                 if self._int8 is not None:
                     return self._int8.forward(_quantized.to_float32(x))
+                if fd is _BF16:
+                    return self.call(x)
                 fused = self._fused_act
                 try:
                     tapes = _tape_local.tapes
@@ -140,6 +147,8 @@ class Dense(Layer):
         # weights' dtype, of rank >= 2. With no tape recording, one fused kernel call.
         if self._int8 is not None:
             return self._int8.forward(_quantized.to_float32(x))
+        if x.dtype is _BF16:
+            return self.call(x)
         fused = self._fused_act
         try:
             tapes = _tape_local.tapes

@@ -181,6 +181,39 @@ def quantize_layers(model, mode):
                 warnings.warn(str(e))
 
 
+class _BF16State:
+    """A bfloat16 Dense (dtype "bfloat16" or the "mixed_bfloat16" policy) on a CPU with
+    AVX512_BF16: the kernel rounded to bfloat16 and packed for vdpbf16ps once, re-packed when
+    the variable is assigned (its value object changes)."""
+    __slots__ = ("packed", "source")
+
+    def __init__(self):
+        self.packed = self.source = None
+
+    def forward(self, layer, x):
+        value = layer.kernel._value
+        if value is not self.source:
+            self.packed = _core.BF16Kernel(value)
+            self.source = value
+        b = layer.bias
+        if b is not None:   # rounded to bfloat16 first, as the autocast read does
+            b = b._value if b.dtype is x.dtype else _core.cast(b._value, x.dtype)
+        return _core.bf16dense(x, self.packed, b, layer._fused_act)
+
+
+def bf16_path(layer, x):
+    """The bf16 state when `x` can take the packed bfloat16 kernel (no tape, bfloat16 input,
+    AVX512_BF16 in use, fused activation), else None: lm_dense's float32-widening path runs."""
+    if type(x) is not Tensor or x.dtype.name != "bfloat16" or layer._fused_act is False or \
+            _core.bf16dense_kernel() != "avx512bf16":
+        return None
+    st = layer.__dict__.get("_bf16")
+    if st is None:
+        st = _BF16State()
+        object.__setattr__(layer, "_bf16", st)
+    return st
+
+
 def to_float32(x):
     """The input as a float32 Tensor (the int8 path computes in float32)."""
     if type(x) is not Tensor:
