@@ -434,3 +434,14 @@ def test_dense_bad_inputs():
         tf.dense(x, w, tf.zeros((4,), dtype=tf.float64))
     with pytest.raises(TypeError, match="float dtypes only.*int32"):
         tf.dense(tf.zeros((2, 3), dtype=tf.int32), tf.zeros((3, 4), dtype=tf.int32))
+
+
+def test_isa_kernels_name_what_runs(isa):
+    """The kernel-set names say which code runs: each table's own GEMM tile (no table borrows
+    another's code under its name)."""
+    k = tf.isa_kernels()
+    assert k["isa"] == isa
+    b32, b64 = BLOCKING[(isa, "float32")], BLOCKING[(isa, "float64")]
+    assert k["gemm_float32"] == f"{isa}-{b32['mr']}x{b32['nr']}"
+    assert k["gemm_float64"] == f"{isa}-{b64['mr']}x{b64['nr']}"
+    assert (k["int8"] == "ref") == (isa == "ref")

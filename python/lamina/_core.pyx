@@ -1289,6 +1289,13 @@ def isa():
     """The kernel set in use: "ref", "avx2" or "avx512"."""
     return lm_isa().decode()
 
+def isa_kernels():
+    """What runs under the active kernel set: its name and, per kind of kernel, the kernel's
+    own name (the GEMM micro-kernel tile, the int8 and bfloat16 weight kernels)."""
+    return {"isa": lm_isa().decode(), "gemm_float32": lm_gemm_kernel_name(LM_FLOAT32).decode(),
+            "gemm_float64": lm_gemm_kernel_name(LM_FLOAT64).decode(),
+            "int8": qdense_kernel(), "bfloat16_weights": bf16dense_kernel()}
+
 def isa_available():
     """The kernel sets this CPU can run, best last."""
     return lm_isa_available().decode().split(",")

@@ -11,6 +11,7 @@ cdef extern from "lamina/lamina.h" nogil:
                         lm_act act, const char *kernel, lm_tensor **out)
     const char *lm_qdense_kernel()
     const char *lm_qdense_kernels()
+    const char *lm_gemm_kernel_name(lm_dtype dt)
 
 
 def qdense_kernel():

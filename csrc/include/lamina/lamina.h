@@ -222,6 +222,8 @@ lm_status lm_set_num_threads(int n);
 const char *lm_version(void);
 const char *lm_isa(void);          /* "ref", "avx2" or "avx512": the kernel set in use */
 const char *lm_isa_available(void); /* comma-separated list the CPU supports, best last */
+/* The GEMM kernel set the active table uses for a dtype ("avx512-12x32", "avx2-6x16", ...). */
+const char *lm_gemm_kernel_name(lm_dtype dt);
 /* Force a kernel set ("ref", "avx2", "avx512"); LM_EVALUE if unknown or unsupported here. */
 lm_status lm_set_isa(const char *name);
 
