@@ -9,6 +9,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import lamina as tf
+import op_oracles
 from lamina import _core
 from conftest import (ALL_DTYPES, FLOAT_DTYPES, NUMERIC_DTYPES, RTOL, assert_close, np_dtype,
                       random_array, strided, to_tensor)
@@ -41,29 +42,11 @@ def compute_dtype(dtype):
 # binary ops: every op x every dtype it accepts
 # ------------------------------------------------------------------------------------------------
 
-# name -> (lamina function, NumPy function, accepted dtypes)
+# name -> (lamina function, NumPy function, accepted dtypes): every binary op of the registry
 ARITH = ["add", "subtract", "multiply", "truediv", "floordiv", "floormod", "pow", "maximum",
          "minimum"]
-BINARY = {
-    "add": (tf.add, np.add, NUMERIC_DTYPES),
-    "subtract": (tf.subtract, np.subtract, NUMERIC_DTYPES),
-    "multiply": (tf.multiply, np.multiply, NUMERIC_DTYPES),
-    "truediv": (tf.math.truediv, np.true_divide, NUMERIC_DTYPES),
-    "floordiv": (tf.math.floordiv, np.floor_divide, NUMERIC_DTYPES),
-    "floormod": (tf.math.floormod, np.remainder, NUMERIC_DTYPES),
-    "pow": (tf.pow, np.power, NUMERIC_DTYPES),
-    "maximum": (tf.maximum, np.maximum, NUMERIC_DTYPES),
-    "minimum": (tf.minimum, np.minimum, NUMERIC_DTYPES),
-    "equal": (tf.equal, np.equal, ALL_DTYPES),
-    "not_equal": (tf.not_equal, np.not_equal, ALL_DTYPES),
-    "less": (tf.less, np.less, NUMERIC_DTYPES),
-    "less_equal": (tf.less_equal, np.less_equal, NUMERIC_DTYPES),
-    "greater": (tf.greater, np.greater, NUMERIC_DTYPES),
-    "greater_equal": (tf.greater_equal, np.greater_equal, NUMERIC_DTYPES),
-    "logical_and": (tf.logical_and, np.logical_and, ["bool"]),
-    "logical_or": (tf.logical_or, np.logical_or, ["bool"]),
-    "logical_xor": (tf.logical_xor, np.logical_xor, ["bool"]),
-}
+BINARY = {op.name: (op.fn, op_oracles.BINARY[op.name], list(op.dtypes))
+          for op in op_oracles.ops("binary")}
 BINARY_CASES = [(op, dt) for op, (_, _, dts) in BINARY.items() for dt in dts]
 BINARY_REJECTS = [(op, dt) for op, (_, _, dts) in BINARY.items() for dt in ALL_DTYPES
                   if dt not in dts]
@@ -402,39 +385,11 @@ def test_logical_operators():
 # unary ops
 # ------------------------------------------------------------------------------------------------
 
-def _sigmoid(x):
-    x = x.astype(np.float64)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-def _erf(x):
-    return np.vectorize(math.erf, otypes=[np.float64])(x.astype(np.float64))
-
-
-# name -> (lamina function, NumPy oracle computed in float64, accepted dtypes)
-NUMERIC_UNARY = {
-    "negative": (tf.negative, np.negative),
-    "abs": (tf.abs, np.abs),
-    "sign": (tf.sign, np.sign),
-    "square": (tf.square, np.square),
-    "relu": (tf.nn.relu, lambda x: np.where(np.isnan(x), x, np.maximum(x, 0))),
-}
-FLOAT_UNARY = {
-    "exp": (tf.exp, np.exp),
-    "log": (tf.math.log, np.log),
-    "log1p": (tf.math.log1p, np.log1p),
-    "sqrt": (tf.sqrt, np.sqrt),
-    "rsqrt": (tf.math.rsqrt, lambda x: 1 / np.sqrt(x)),
-    "reciprocal": (tf.math.reciprocal, lambda x: 1 / x),
-    "tanh": (tf.tanh, np.tanh),
-    "sigmoid": (tf.sigmoid, _sigmoid),
-    "erf": (tf.math.erf, _erf),
-    "softplus": (tf.nn.softplus, lambda x: np.logaddexp(0, x)),
-}
-UNARY = {**NUMERIC_UNARY, **FLOAT_UNARY}
-UNARY_CASES = ([(op, dt) for op in NUMERIC_UNARY for dt in NUMERIC_DTYPES]
-               + [(op, dt) for op in FLOAT_UNARY for dt in FLOAT_DTYPES])
+# name -> (lamina function, NumPy oracle computed in float64): every unary op of the registry
+UNARY = {op.name: (op.fn, op_oracles.UNARY[op.name].fn) for op in op_oracles.ops("unary")}
+NUMERIC_UNARY = [op.name for op in op_oracles.ops("unary") if "int32" in op.dtypes]
+FLOAT_UNARY = [op.name for op in op_oracles.ops("unary") if op.dtypes == tuple(FLOAT_DTYPES)]
+UNARY_CASES = [(op.name, dt) for op in op_oracles.ops("unary") for dt in op.dtypes]
 
 
 def unary_expected(op, x, dtype):
@@ -454,7 +409,7 @@ def check_unary(op, t, x, dtype):
 
 @pytest.mark.parametrize("op,dtype", UNARY_CASES)
 def test_unary_every_op_and_dtype(rng, op, dtype):
-    low, high = (0.01, 10.0) if op in ("log", "sqrt", "rsqrt") else (-8.0, 8.0)
+    low, high = (0.01, 10.0) if op_oracles.UNARY[op].positive else (-8.0, 8.0)
     x = random_array(rng, (3, 7), dtype, low, high)
     check_unary(op, to_tensor(x, dtype), x, dtype)
     x = random_array(rng, (700,), dtype, low, high)  # longer than one float16 chunk
@@ -465,7 +420,7 @@ def test_unary_every_op_and_dtype(rng, op, dtype):
 
 @pytest.mark.parametrize("op,dtype", [c for c in UNARY_CASES if c[1] != "bfloat16"])
 def test_unary_non_contiguous(rng, op, dtype):
-    x = random_array(rng, (5, 4, 3), dtype, 0.1 if op in ("log", "sqrt", "rsqrt") else -3, 3)
+    x = random_array(rng, (5, 4, 3), dtype, 0.1 if op_oracles.UNARY[op].positive else -3, 3)
     check_unary(op, strided(x), x, dtype)
     xt = np.ascontiguousarray(np.transpose(x, (2, 0, 1)))
     check_unary(op, tf.from_dlpack(np.transpose(xt, (1, 2, 0))), x, dtype)

@@ -10,26 +10,11 @@
 
 #include "internal.h"
 
-/* The ops the tape knows a backward rule for. */
+/* The ops the tape knows a backward rule for: the LM_TAPE_OP rows of ops/ops.def, which say
+ * what each records in lm_gattrs. */
 typedef enum lm_gkind {
-    LM_G_BINARY,      /* code: lm_binop */
-    LM_G_UNARY,       /* code: lm_unop */
-    LM_G_WHERE,       /* inputs: cond, a, b */
-    LM_G_CLIP,        /* inputs: x, lo, hi */
-    LM_G_CAST,        /* between float dtypes */
-    LM_G_REDUCE,      /* code: lm_redop; axes (the gradient is reshaped with 1s there) */
-    LM_G_SOFTMAX,     /* axis; code: 1 for log_softmax */
-    LM_G_RESHAPE,     /* reshape, expand_dims, squeeze: the gradient is reshaped back */
-    LM_G_TRANSPOSE,   /* axes: the permutation */
-    LM_G_BROADCAST,   /* broadcast_to, fill: the gradient is summed back to the input's shape */
-    LM_G_CONCAT,      /* axis */
-    LM_G_STACK,       /* axis */
-    LM_G_GATHER,      /* inputs: params, indices; axis */
-    LM_G_GETITEM,     /* index: the lm_index list */
-    LM_G_MATMUL,      /* code: transpose_a | transpose_b << 1 */
-    LM_G_IDENTITY,
-    LM_G_SCATTER,     /* the gradient of gather: inputs updates, indices; axis */
-    LM_G_SETITEM,     /* the gradient of getitem: input g; index */
+#define LM_TAPE_OP(KIND, ...) LM_G_##KIND,
+#include "ops/ops.def"
     LM_NGKIND
 } lm_gkind;
 

@@ -10,13 +10,10 @@
 
 #include <string.h>
 
-typedef struct scratch {
-    lm_tensor *t[32];
-    int n;
-} scratch;
+typedef lm_scratch scratch;
 
 /* Keep `t` until the rule ends; returns it. A full list is a programming error caught by tests. */
-static lm_tensor *keep(scratch *s, lm_tensor *t) {
+lm_tensor *lm_keep(scratch *s, lm_tensor *t) {
     if (!t) return NULL;
     if (s->n == (int)(sizeof s->t / sizeof s->t[0])) {  /* a rule outgrew the list: a bug */
         lm_release(t);
@@ -25,6 +22,8 @@ static lm_tensor *keep(scratch *s, lm_tensor *t) {
     }
     return s->t[s->n++] = t;
 }
+
+#define keep lm_keep
 
 static void scratch_free(scratch *s) {
     for (int i = 0; i < s->n; i++) lm_release(s->t[i]);
@@ -107,79 +106,60 @@ static lm_tensor *broadcast_to(scratch *s, const lm_tensor *x, const lm_node_inp
     return keep(s, o);
 }
 
-/* ---- rules ------------------------------------------------------------------------------------ */
+/* ---- rules ------------------------------------------------------------------------------------
+ * One lm_rule_fn per LM_TAPE_OP row of ops/ops.def: it sets gin[i] for the inputs it has a
+ * gradient for (the caller drops those not needed). */
 
-static void binary_rule(scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
-                        lm_tensor **ga, lm_tensor **gb) {
-    const lm_tensor *a = nd->in[0].saved, *b = nd->in[1].saved;
-    lm_dtype dt = g->dtype;
+/* The vocabulary of ops.def's grad columns. */
+#define ADD(p, q) bin(s, LM_ADD, p, q)
+#define SUB(p, q) bin(s, LM_SUB, p, q)
+#define MUL(p, q) bin(s, LM_MUL, p, q)
+#define DIV(p, q) bin(s, LM_DIV, p, q)
+#define B(op, p, q) bin(s, LM_##op, p, q)
+#define U(op, p) un(s, LM_##op, p)
+#define SEL(c, p, q) sel(s, c, p, q)
+#define C(v) num(s, dt, v)
+#define NOGRAD NULL
+
+void lm_rule_binary(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    const lm_tensor *a = nd->in[0].saved, *b = nd->in[1].saved, *y = nd->out;
+    const lm_dtype dt = g->dtype;
     switch ((lm_binop)nd->attrs.code) {
-    case LM_ADD: *ga = g; *gb = g; break;
-    case LM_SUB: *ga = g; *gb = need[1] ? un(s, LM_NEG, g) : NULL; break;
-    case LM_MUL:
-        *ga = need[0] ? bin(s, LM_MUL, g, b) : NULL;
-        *gb = need[1] ? bin(s, LM_MUL, g, a) : NULL;
+#define LM_BINARY(ID, name, dtypes, bad, ib, fb, saves, kslot, grad_a, grad_b, ...)             \
+    case LM_##ID:                                                                             \
+        gin[0] = need[0] ? (grad_a) : NULL;                                                   \
+        gin[1] = need[1] ? (grad_b) : NULL;                                                   \
         break;
-    case LM_DIV:  /* d(a/b) = g/b, -g*a/b/b */
-        *ga = need[0] ? bin(s, LM_DIV, g, b) : NULL;
-        *gb = need[1] ? bin(s, LM_MUL, g, bin(s, LM_DIV, bin(s, LM_DIV, un(s, LM_NEG, a), b), b)) : NULL;
-        break;
-    case LM_MOD:  /* a mod b = a - floor(a/b) * b */
-        *ga = g;
-        *gb = need[1] ? bin(s, LM_MUL, g, un(s, LM_NEG, bin(s, LM_FLOORDIV, a, b))) : NULL;
-        break;
-    case LM_POW: {  /* g*b*a^(b-1); g*a^b*log(a) where a > 0, else 0 (TF's choice) */
-        if (need[0])
-            *ga = bin(s, LM_MUL, g, bin(s, LM_MUL, b, bin(s, LM_POW, a, bin(s, LM_SUB, b, num(s, dt, 1)))));
-        if (need[1]) {
-            lm_tensor *zero = num(s, dt, 0), *pos = bin(s, LM_GT, a, zero);
-            lm_tensor *safe = sel(s, pos, a, num(s, dt, 1));
-            lm_tensor *lg = sel(s, pos, un(s, LM_LOG, safe), zero);
-            *gb = bin(s, LM_MUL, g, bin(s, LM_MUL, nd->out, lg));
-        }
-        break;
-    }
-    case LM_MAXIMUM:
-    case LM_MINIMUM: {  /* ties go to a */
-        lm_tensor *mask = bin(s, nd->attrs.code == LM_MAXIMUM ? LM_GE : LM_LE, a, b);
-        lm_tensor *zero = num(s, dt, 0);
-        *ga = need[0] ? sel(s, mask, g, zero) : NULL;
-        *gb = need[1] ? sel(s, mask, zero, g) : NULL;
-        break;
-    }
+#include "ops/ops.def"
     default: break;
     }
-    *ga = need[0] ? unbroadcast(s, *ga, &nd->in[0]) : NULL;
-    *gb = need[1] ? unbroadcast(s, *gb, &nd->in[1]) : NULL;
+    gin[0] = need[0] ? unbroadcast(s, gin[0], &nd->in[0]) : NULL;
+    gin[1] = need[1] ? unbroadcast(s, gin[1], &nd->in[1]) : NULL;
 }
 
-static lm_tensor *unary_rule(scratch *s, const lm_node *nd, lm_tensor *g) {
+void lm_rule_unary(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
     const lm_tensor *x = nd->in[0].saved, *y = nd->out;
-    lm_dtype dt = g->dtype;
+    const lm_dtype dt = g->dtype;
+    (void)need;
     switch ((lm_unop)nd->attrs.code) {
-    case LM_NEG: return un(s, LM_NEG, g);
-    case LM_ABS: return bin(s, LM_MUL, g, un(s, LM_SIGN, x));
-    case LM_SIGN: return bin(s, LM_MUL, g, num(s, dt, 0));
-    case LM_SQUARE: return bin(s, LM_MUL, g, bin(s, LM_MUL, x, num(s, dt, 2)));
-    case LM_RELU: return sel(s, bin(s, LM_GT, y, num(s, dt, 0)), g, num(s, dt, 0));
-    case LM_EXP: return bin(s, LM_MUL, g, y);
-    case LM_LOG: return bin(s, LM_DIV, g, x);
-    case LM_LOG1P: return bin(s, LM_DIV, g, bin(s, LM_ADD, x, num(s, dt, 1)));
-    case LM_SQRT: return bin(s, LM_DIV, bin(s, LM_MUL, g, num(s, dt, 0.5)), y);
-    case LM_RSQRT:  /* -y^3 / 2 */
-        return bin(s, LM_MUL, g, bin(s, LM_MUL, bin(s, LM_MUL, y, bin(s, LM_MUL, y, y)), num(s, dt, -0.5)));
-    case LM_RECIPROCAL: return bin(s, LM_MUL, un(s, LM_NEG, g), bin(s, LM_MUL, y, y));
-    case LM_TANH: return bin(s, LM_MUL, g, bin(s, LM_SUB, num(s, dt, 1), bin(s, LM_MUL, y, y)));
-    case LM_SIGMOID: return bin(s, LM_MUL, g, bin(s, LM_MUL, y, bin(s, LM_SUB, num(s, dt, 1), y)));
-    case LM_ERF:  /* 2/sqrt(pi) exp(-x^2) */
-        return bin(s, LM_MUL, g, bin(s, LM_MUL, un(s, LM_EXP, un(s, LM_NEG, bin(s, LM_MUL, x, x))),
-                                     num(s, dt, 1.1283791670955126)));
-    case LM_SOFTPLUS: return bin(s, LM_MUL, g, un(s, LM_SIGMOID, x));
-    default: return NULL;
+#define LM_UNARY(ID, name, dtypes, ib, fb, saves, kslot, grad, ...)                            \
+    case LM_##ID: gin[0] = (grad); break;
+#include "ops/ops.def"
+    default: break;
     }
 }
 
-static lm_tensor *reduce_rule(scratch *s, const lm_node *nd, lm_tensor *g) {
+#undef ADD
+#undef SUB
+#undef MUL
+#undef DIV
+#undef B
+#undef U
+#undef SEL
+#undef C
+#undef NOGRAD
+
+static lm_tensor *reduce_grad(scratch *s, const lm_node *nd, lm_tensor *g) {
     const lm_node_input *in = &nd->in[0];
     int64_t kshape[LM_MAX_NDIM], count = 1;
     kept_shape(nd, kshape);
@@ -222,29 +202,33 @@ static lm_tensor *reduce_rule(scratch *s, const lm_node *nd, lm_tensor *g) {
     }
 }
 
-static lm_tensor *softmax_rule(scratch *s, const lm_node *nd, lm_tensor *g) {
+void lm_rule_reduce(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    gin[0] = reduce_grad(s, nd, g);
+}
+
+void lm_rule_softmax(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
     const lm_tensor *y = nd->out;
     int64_t axis = nd->attrs.axis;
     if (nd->attrs.code)  /* log_softmax: g - exp(y) * sum(g) */
-        return bin(s, LM_SUB, g, bin(s, LM_MUL, un(s, LM_EXP, y), sum(s, g, 1, &axis, 1)));
-    return bin(s, LM_MUL, bin(s, LM_SUB, g, sum(s, bin(s, LM_MUL, g, y), 1, &axis, 1)), y);
+        gin[0] = bin(s, LM_SUB, g, bin(s, LM_MUL, un(s, LM_EXP, y), sum(s, g, 1, &axis, 1)));
+    else
+        gin[0] = bin(s, LM_MUL, bin(s, LM_SUB, g, sum(s, bin(s, LM_MUL, g, y), 1, &axis, 1)), y);
 }
 
 /* d(op(a, b)) for matmul with transposes, then batch dims summed back to each input's shape. */
-static void matmul_rule(scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
-                        lm_tensor **ga, lm_tensor **gb) {
+void lm_rule_matmul(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
     const lm_tensor *a = nd->in[0].saved, *b = nd->in[1].saved;
     int ta = nd->attrs.code & 1, tb = nd->attrs.code >> 1 & 1;
     if (need[0])
-        *ga = unbroadcast(s, !ta ? mm(s, g, b, 0, !tb) : !tb ? mm(s, b, g, 0, 1) : mm(s, b, g, 1, 1),
+        gin[0] = unbroadcast(s, !ta ? mm(s, g, b, 0, !tb) : !tb ? mm(s, b, g, 0, 1) : mm(s, b, g, 1, 1),
                           &nd->in[0]);
     if (need[1])
-        *gb = unbroadcast(s, !tb ? mm(s, a, g, !ta, 0) : !ta ? mm(s, g, a, 1, 0) : mm(s, g, a, 1, 1),
+        gin[1] = unbroadcast(s, !tb ? mm(s, a, g, !ta, 0) : !ta ? mm(s, g, a, 1, 0) : mm(s, g, a, 1, 1),
                           &nd->in[1]);
 }
 
 /* Slices of g along `axis` for each concatenated (or stacked) input. */
-static void split_rule(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+void lm_rule_split(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
     int stack = nd->kind == LM_G_STACK;
     int64_t axis = nd->attrs.axis;
     if (axis < 0) axis += g->ndim;
@@ -265,60 +249,92 @@ static void split_rule(scratch *s, const lm_node *nd, lm_tensor *g, const int *n
     }
 }
 
+void lm_rule_where(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    const lm_node_input *in = nd->in;
+    lm_tensor *zero = num(s, g->dtype, 0);
+    if (need[1]) gin[1] = unbroadcast(s, sel(s, in[0].saved, g, zero), &in[1]);
+    if (need[2]) gin[2] = unbroadcast(s, sel(s, in[0].saved, zero, g), &in[2]);
+}
+
+/* The gradient passes where lo <= x <= hi, else goes to the bound. */
+void lm_rule_clip(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    const lm_node_input *in = nd->in;
+    lm_tensor *zero = num(s, g->dtype, 0);
+    lm_tensor *lo = bin(s, LM_LT, in[0].saved, in[1].saved);
+    lm_tensor *hi = bin(s, LM_GT, in[0].saved, in[2].saved);
+    if (need[0]) gin[0] = unbroadcast(s, sel(s, bin(s, LM_LOGICAL_OR, lo, hi), zero, g), &in[0]);
+    if (need[1]) gin[1] = unbroadcast(s, sel(s, lo, g, zero), &in[1]);
+    if (need[2]) gin[2] = unbroadcast(s, sel(s, hi, g, zero), &in[2]);
+}
+
+void lm_rule_cast(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    lm_tensor *r = NULL;
+    lm_cast(g, nd->in[0].dtype, &r);
+    gin[0] = keep(s, r);
+}
+
+void lm_rule_reshape(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    gin[0] = reshape(s, g, nd->in[0].ndim, nd->in[0].shape);
+}
+
+void lm_rule_transpose(scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
+                       lm_tensor **gin) {
+    int64_t perm[LM_MAX_NDIM];
+    for (int d = 0; d < nd->in[0].ndim; d++) perm[nd->attrs.axes[d]] = d;
+    lm_tensor *r = NULL;
+    lm_transpose(g, perm, &r);
+    gin[0] = keep(s, r);
+}
+
+void lm_rule_broadcast(scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
+                       lm_tensor **gin) {
+    gin[0] = unbroadcast(s, g, &nd->in[0]);
+}
+
+void lm_rule_gather(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    const lm_node_input *in = nd->in;
+    lm_tensor *r = NULL;
+    lm_scatter_add(in[0].ndim, in[0].shape, in[1].saved, g, nd->attrs.axis, &r);
+    gin[0] = keep(s, r);
+}
+
+void lm_rule_scatter(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    lm_tensor *r = NULL;
+    lm_gather(g, nd->in[1].saved, nd->attrs.axis, &r);
+    gin[0] = keep(s, r);
+}
+
+void lm_rule_getitem(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    lm_tensor *r = NULL;
+    lm_setitem_zeros(nd->in[0].ndim, nd->in[0].shape, nd->attrs.nindex, nd->attrs.index, g, &r);
+    gin[0] = keep(s, r);
+}
+
+void lm_rule_setitem(scratch *s, const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
+    lm_tensor *r = NULL;
+    lm_getitem(g, nd->attrs.nindex, nd->attrs.index, &r);
+    gin[0] = keep(s, r);
+}
+
+void lm_rule_identity(scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
+                      lm_tensor **gin) {
+    gin[0] = g;
+}
+
+/* The rule of each tape kind, indexed by it: the LM_TAPE_OP rows of ops/ops.def. */
+static lm_rule_fn *const RULES[LM_NGKIND] = {
+#define LM_TAPE_OP(KIND, saves, rule) [LM_G_##KIND] = rule,
+#include "ops/ops.def"
+};
+
 lm_status lm_node_backward(const lm_node *nd, lm_tensor *g, const int *need, lm_tensor **gin) {
     scratch s = {.n = 0};
     lm_clear_error();
     const lm_node_input *in = nd->in;
-    lm_tensor *r = NULL, *r1 = NULL, *r2 = NULL;
-    int64_t perm[LM_MAX_NDIM];
-    switch (nd->kind) {
-    case LM_G_BINARY: binary_rule(&s, nd, g, need, &r, &r1); break;
-    case LM_G_UNARY: r = unary_rule(&s, nd, g); break;
-    case LM_G_WHERE: {
-        lm_tensor *zero = num(&s, g->dtype, 0);
-        if (need[1]) r1 = unbroadcast(&s, sel(&s, in[0].saved, g, zero), &in[1]);
-        if (need[2]) r2 = unbroadcast(&s, sel(&s, in[0].saved, zero, g), &in[2]);
-        break;
-    }
-    case LM_G_CLIP: {  /* the gradient passes where lo <= x <= hi, else goes to the bound */
-        lm_tensor *zero = num(&s, g->dtype, 0);
-        lm_tensor *lo = bin(&s, LM_LT, in[0].saved, in[1].saved);
-        lm_tensor *hi = bin(&s, LM_GT, in[0].saved, in[2].saved);
-        if (need[0]) r = unbroadcast(&s, sel(&s, bin(&s, LM_LOGICAL_OR, lo, hi), zero, g), &in[0]);
-        if (need[1]) r1 = unbroadcast(&s, sel(&s, lo, g, zero), &in[1]);
-        if (need[2]) r2 = unbroadcast(&s, sel(&s, hi, g, zero), &in[2]);
-        break;
-    }
-    case LM_G_CAST: lm_cast(g, in[0].dtype, &r); keep(&s, r); break;
-    case LM_G_REDUCE: r = reduce_rule(&s, nd, g); break;
-    case LM_G_SOFTMAX: r = softmax_rule(&s, nd, g); break;
-    case LM_G_RESHAPE: r = reshape(&s, g, in[0].ndim, in[0].shape); break;
-    case LM_G_TRANSPOSE:
-        for (int d = 0; d < in[0].ndim; d++) perm[nd->attrs.axes[d]] = d;
-        lm_transpose(g, perm, &r);
-        keep(&s, r);
-        break;
-    case LM_G_BROADCAST: r = unbroadcast(&s, g, &in[0]); break;
-    case LM_G_CONCAT:
-    case LM_G_STACK: split_rule(&s, nd, g, need, gin); break;
-    case LM_G_GATHER:
-        lm_scatter_add(in[0].ndim, in[0].shape, in[1].saved, g, nd->attrs.axis, &r);
-        keep(&s, r);
-        break;
-    case LM_G_SCATTER: lm_gather(g, in[1].saved, nd->attrs.axis, &r); keep(&s, r); break;
-    case LM_G_GETITEM:
-        lm_setitem_zeros(in[0].ndim, in[0].shape, nd->attrs.nindex, nd->attrs.index, g, &r);
-        keep(&s, r);
-        break;
-    case LM_G_SETITEM: lm_getitem(g, nd->attrs.nindex, nd->attrs.index, &r); keep(&s, r); break;
-    case LM_G_MATMUL: matmul_rule(&s, nd, g, need, &r, &r1); break;
-    case LM_G_IDENTITY: r = g; break;
-    default: break;
-    }
-    if (nd->kind != LM_G_CONCAT && nd->kind != LM_G_STACK) {
-        lm_tensor *res[3] = {r, r1, r2};
-        for (int i = 0; i < nd->nin && i < 3; i++) gin[i] = need[i] ? res[i] : NULL;
-    }
+    for (int i = 0; i < nd->nin; i++) gin[i] = NULL;
+    if ((unsigned)nd->kind < LM_NGKIND) RULES[nd->kind](&s, nd, g, need, gin);
+    for (int i = 0; i < nd->nin; i++)
+        if (!need[i]) gin[i] = NULL;
     /* A needed gradient that came out NULL means an op in the rule failed (the helpers pass
      * NULL along); its status and message are still this thread's last error. */
     lm_status st = LM_OK;

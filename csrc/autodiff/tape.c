@@ -112,36 +112,59 @@ int64_t lm_tape_num_nodes(const lm_tape *t) { return t->n; }
 enum { SAVE_OUT = 1u << 31 };
 
 /* Which inputs (bit i) and whether the output (SAVE_OUT) the rule reads: a tape keeps only
- * those alive. Everything else it needs is the inputs' shapes and dtypes. */
+ * those alive. Everything else it needs is the inputs' shapes and dtypes. The `saves` column of
+ * ops/ops.def says it, next to the rule that reads them. */
+#define IN(i) (1u << (i))
+#define X IN(0)
+#define A IN(0)
+#define B IN(1)
+#define Y SAVE_OUT
+static const uint32_t UNOP_SAVES[LM_NUNOP] = {
+#define LM_UNARY(ID, name, dtypes, ib, fb, saves, ...) [LM_##ID] = saves,
+#include "ops/ops.def"
+};
+static const uint32_t BINOP_SAVES[LM_NBINOP] = {
+#define LM_BINARY(ID, name, dtypes, bad, ib, fb, saves, ...) [LM_##ID] = saves,
+#include "ops/ops.def"
+};
+#define lm_unop_saves(code) ((unsigned)(code) < LM_NUNOP ? UNOP_SAVES[code] : 0)
+#define lm_binop_saves(code) ((unsigned)(code) < LM_NBINOP ? BINOP_SAVES[code] : 0)
+
 static uint32_t saves(lm_gkind kind, int code) {
     switch (kind) {
-    case LM_G_BINARY:
-        switch (code) {
-        case LM_ADD: case LM_SUB: return 0;
-        case LM_POW: return 3 | SAVE_OUT;
-        default: return 3;
-        }
-    case LM_G_UNARY:
-        switch (code) {
-        case LM_NEG: case LM_SIGN: return 0;
-        case LM_ABS: case LM_SQUARE: case LM_LOG: case LM_LOG1P: case LM_ERF: case LM_SOFTPLUS:
-            return 1;
-        default: return SAVE_OUT;  /* relu, exp, sqrt, rsqrt, reciprocal, tanh, sigmoid */
-        }
-    case LM_G_WHERE: return 1;                 /* the condition */
-    case LM_G_CLIP: return 7;
-    case LM_G_REDUCE: return code == LM_RSUM || code == LM_RMEAN ? 0 : 1 | SAVE_OUT;
-    case LM_G_SOFTMAX: return SAVE_OUT;
-    case LM_G_GATHER: case LM_G_SCATTER: return 2;  /* the indices */
-    case LM_G_MATMUL: return 3;
+#define LM_TAPE_OP(KIND, saves, rule) case LM_G_##KIND: return saves;
+#include "ops/ops.def"
     default: return 0;
     }
 }
+#undef IN
+#undef X
+#undef A
+#undef B
+#undef Y
 
-/* Ops with no gradient: TF registers none for these (their outputs are not float, or the
- * function is piecewise constant). */
+/* Ops with no gradient (grad NOGRAD in ops/ops.def): TF registers none for these (their outputs
+ * are not float, or the function is piecewise constant). LM_HAS_GRAD(grad) is 0 for the token
+ * NOGRAD and 1 for any expression (the probe idiom: only NOGRAD pastes into a macro that adds an
+ * argument). */
+#define LM_PROBE_NOGRAD ~, 0
+#define LM_SECOND_(a, b, ...) b
+#define LM_SECOND(...) LM_SECOND_(__VA_ARGS__)
+#define LM_HAS_GRAD_(probe) LM_SECOND(probe, 1, ~)
+#define LM_HAS_GRAD(grad) LM_HAS_GRAD_(LM_PROBE_##grad)
+static const unsigned char UNOP_GRAD[LM_NUNOP] = {
+#define LM_UNARY(ID, name, dtypes, ib, fb, saves, kslot, grad, ...) [LM_##ID] = LM_HAS_GRAD(grad),
+#include "ops/ops.def"
+};
+static const unsigned char BINOP_GRAD[LM_NBINOP] = {
+#define LM_BINARY(ID, name, dtypes, bad, ib, fb, saves, kslot, grad_a, ...)                     \
+    [LM_##ID] = LM_HAS_GRAD(grad_a),
+#include "ops/ops.def"
+};
+
 static int differentiable(lm_gkind kind, int code) {
-    if (kind == LM_G_BINARY) return code != LM_FLOORDIV;
+    if (kind == LM_G_BINARY) return (unsigned)code < LM_NBINOP && BINOP_GRAD[code];
+    if (kind == LM_G_UNARY) return (unsigned)code < LM_NUNOP && UNOP_GRAD[code];
     return 1;
 }
 

@@ -41,4 +41,19 @@ typedef struct lm_node {
  * recording sees them (higher derivatives). */
 lm_status lm_node_backward(const lm_node *node, lm_tensor *g, const int *need, lm_tensor **grads);
 
+/* A rule (the `rule` column of ops/ops.def's LM_TAPE_OP rows): sets gin[i], for the inputs with
+ * need[i], to the gradient of input i given g, or leaves it NULL when the input gets none. The
+ * tensors it makes go into the scratch list with lm_keep (it releases them when the rule is done:
+ * gin[i] may point into it); a NULL passed along means an op failed, its message is the thread's
+ * last error. */
+typedef struct lm_scratch {
+    lm_tensor *t[32];
+    int n;
+} lm_scratch;
+lm_tensor *lm_keep(lm_scratch *s, lm_tensor *t);  /* returns t; NULL stays NULL */
+typedef void lm_rule_fn(lm_scratch *s, const lm_node *nd, lm_tensor *g, const int *need,
+                        lm_tensor **gin);
+#define LM_TAPE_OP(KIND, saves, rule) lm_rule_fn rule;
+#include "ops/ops.def"
+
 #endif

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "kernels/kernels.h"
 #include "gemm/ukernel_ref.inc"
+#include "ops/scalar.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -75,27 +76,19 @@ const lm_gemm_kernel_u64 *lm_gemm_select_u64(void) { return &gemm_ref_u64; }
 #define S f32
 #define T float
 #define LM_GEMM_FLOAT
-#define EXP expf
 #define TANH tanhf
-#define ERF erff
 #include "gemm_driver.inc"
 #undef S
 #undef T
-#undef EXP
 #undef TANH
-#undef ERF
 
 #define S f64
 #define T double
-#define EXP exp
 #define TANH tanh
-#define ERF erf
 #include "gemm_driver.inc"
 #undef S
 #undef T
-#undef EXP
 #undef TANH
-#undef ERF
 #undef LM_GEMM_FLOAT
 
 #define S u32
@@ -109,3 +102,32 @@ const lm_gemm_kernel_u64 *lm_gemm_select_u64(void) { return &gemm_ref_u64; }
 #include "gemm_driver.inc"
 #undef S
 #undef T
+
+/* ---- the GEMM of each dtype behind one type-erased entry (gemm.h: lm_gemm_of) --------------- */
+#define LM_GEMM_ENTRY(S, T)                                                                   \
+    static const void *select_##S(void) { return lm_gemm_select_##S(); }                     \
+    static size_t workspace_##S(const void *kr, int64_t m, int64_t n, int64_t k, int64_t rsa, \
+                                int64_t csa, int64_t rsb, int64_t csb, int threads) {         \
+        return lm_gemm_workspace_##S(kr, m, n, k, rsa, csa, rsb, csb, threads);               \
+    }                                                                                         \
+    static void run_##S(const void *kr, int64_t m, int64_t n, int64_t k, const void *a,       \
+                        int64_t rsa, int64_t csa, const void *b, int64_t rsb, int64_t csb,    \
+                        void *c, int64_t rsc, int64_t csc, const void *bias, int act,         \
+                        void *work, int threads) {                                            \
+        lm_gemm_##S##_ws(kr, m, n, k, (const T *)a, rsa, csa, (const T *)b, rsb, csb, (T *)c, \
+                         rsc, csc, (const T *)bias, act, work, threads);                      \
+    }                                                                                         \
+    static const lm_gemm_entry entry_##S = {select_##S, workspace_##S, run_##S};
+LM_GEMM_ENTRY(f32, float)
+LM_GEMM_ENTRY(f64, double)
+LM_GEMM_ENTRY(u32, uint32_t)
+LM_GEMM_ENTRY(u64, uint64_t)
+
+const lm_gemm_entry *lm_gemm_of(lm_dtype dt) {
+    /* int32 / int64 run the unsigned GEMMs: the same bits, and products wrap without UB */
+    static const lm_gemm_entry *const ENTRIES[LM_NDTYPE] = {
+        [LM_INT32] = &entry_u32, [LM_INT64] = &entry_u64,
+        [LM_FLOAT32] = &entry_f32, [LM_FLOAT64] = &entry_f64,
+    };
+    return (unsigned)dt < LM_NDTYPE ? ENTRIES[dt] : NULL;
+}

@@ -87,16 +87,27 @@
     void lm_gemm_##S##_ws(const lm_gemm_kernel_##S *kr, int64_t m, int64_t n, int64_t k,       \
                           const T *a, int64_t rsa, int64_t csa, const T *b, int64_t rsb,       \
                           int64_t csb, T *c, int64_t rsc, int64_t csc, const T *bias, int act, \
-                          void *work, int threads);                                            \
-    /* The plain product on the pool's thread count, allocating (and freeing) its scratch; C   \
-     * row-major with row stride ldc. LM_ENOMEM if the scratch cannot be allocated. */         \
-    lm_status lm_gemm_##S(int64_t m, int64_t n, int64_t k, const T *a, int64_t rsa,            \
-                          int64_t csa, const T *b, int64_t rsb, int64_t csb, T *c, int64_t ldc);
+                          void *work, int threads);
 
 LM_GEMM_DECLARE(f32, float)
 LM_GEMM_DECLARE(f64, double)
 LM_GEMM_DECLARE(u32, uint32_t)
 LM_GEMM_DECLARE(u64, uint64_t)
+
+/* The GEMM of one dtype with its element type erased, so that callers index it by dtype instead
+ * of switching: select the kernel set once per call, size the scratch with it, run with it (the
+ * functions above: a, b, c and bias point at elements of the dtype). */
+typedef struct lm_gemm_entry {
+    const void *(*select)(void);
+    size_t (*workspace)(const void *kr, int64_t m, int64_t n, int64_t k, int64_t rsa,
+                        int64_t csa, int64_t rsb, int64_t csb, int threads);
+    void (*run)(const void *kr, int64_t m, int64_t n, int64_t k, const void *a, int64_t rsa,
+                int64_t csa, const void *b, int64_t rsb, int64_t csb, void *c, int64_t rsc,
+                int64_t csc, const void *bias, int act, void *work, int threads);
+} lm_gemm_entry;
+/* int32 and int64 (computed as uint32_t / uint64_t: wrapping), float32, float64; NULL for the
+ * other dtypes (bool; float16 and bfloat16 are widened to float32 first). */
+const lm_gemm_entry *lm_gemm_of(lm_dtype dt);
 
 /* The kernel sets (csrc/kernels/<isa>/gemm_*.c), reached through the kernel tables. */
 extern const lm_gemm_kernel_f32 lm_gemm_ref_f32;

@@ -1,9 +1,14 @@
 /* kernels.h — the per-ISA kernel table. Each folder under kernels/ (ref, avx2, avx512) is
- * compiled with its own flags and defines one table; runtime/dispatch.c picks one at start. */
+ * compiled with its own flags and fills one table; runtime/dispatch.c fills them once and picks
+ * one. A table starts from the one below it and overrides what it does differently, as BLIS's
+ * bli_cntx_init_<arch> starts from the reference context: ref fills every slot, avx2 starts from
+ * ref, avx512 from avx2. */
 #ifndef LAMINA_KERNELS_H
 #define LAMINA_KERNELS_H
 
 #include <stdint.h>
+
+#include "lamina/lamina.h"
 
 /* Contiguous float32 loops: out[i] = a[i] op b[i]. out may alias a or b. */
 typedef void (*lm_f32_binary_fn)(int64_t n, const float *a, const float *b, float *out);
@@ -12,26 +17,21 @@ typedef void (*lm_f32_unary_fn)(int64_t n, const float *x, float *out);
 
 typedef struct lm_kernel_table {
     const char *name;
-    lm_f32_binary_fn f32_add, f32_sub, f32_mul, f32_div;
-    /* exp, log, tanh, sigmoid, erf, relu: ref runs the libm formulas of ops/unary.c (the
-     * scalar results), avx2 vector polynomials (kernels/avx2/unary_avx2.c states their ulp
-     * bounds). */
-    lm_f32_unary_fn f32_exp, f32_log, f32_tanh, f32_sigmoid, f32_erf, f32_relu;
-    /* log1p, softplus: only avx512 has vector loops (vmath_avx512.h); NULL runs the libm loop */
-    lm_f32_unary_fn f32_log1p, f32_softplus;
+    /* The float32 loop of each op with a kernel slot (kslot K in ops/ops.def), indexed by its op
+     * code; NULL for the others. ref makes them from the rows' float bodies (the scalar
+     * results); avx2 has vector polynomials (kernels/avx2/unary_avx2.c states their ulp bounds). */
+    lm_f32_binary_fn f32_binary[LM_NBINOP];
+    lm_f32_unary_fn f32_unary[LM_NUNOP];
 
     /* ---- GEMM (gemm/gemm.h): micro-kernel, packing, skinny path, epilogue, blocking ---- */
     const struct lm_gemm_kernel_f32 *gemm_f32;
     const struct lm_gemm_kernel_f64 *gemm_f64;
 } lm_kernel_table;
 
-extern const lm_kernel_table lm_kernels_ref;
-#ifdef LAMINA_HAVE_AVX2
-extern const lm_kernel_table lm_kernels_avx2;
-#endif
-#ifdef LAMINA_HAVE_AVX512
-extern const lm_kernel_table lm_kernels_avx512;
-#endif
+/* Fill a table: each calls the one below it first (avx512 -> avx2 -> ref). */
+void lm_kernels_init_ref(lm_kernel_table *t);
+void lm_kernels_init_avx2(lm_kernel_table *t);
+void lm_kernels_init_avx512(lm_kernel_table *t);
 
 /* ---- GEMM kernel sets (kernels/<isa>/gemm_*.c; the types are in gemm/gemm.h) ---- */
 extern const struct lm_gemm_kernel_f32 lm_gemm_ref_f32, lm_gemm_avx2_f32, lm_gemm_avx512_f32;

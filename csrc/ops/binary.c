@@ -1,4 +1,5 @@
-/* binary.c — lm_binary: arithmetic, comparisons and logical ops on two broadcast tensors.
+/* binary.c — lm_binary: the binary rows of ops.def (arithmetic, comparisons and logical ops) on
+ * two broadcast tensors.
  *
  * Semantics: NumPy broadcasting, TF dtypes (both inputs share one dtype). Integer arithmetic
  * wraps like NumPy (computed in unsigned types: no undefined behaviour). FLOORDIV and MOD follow
@@ -7,7 +8,7 @@
 #include "autodiff/record.h"
 #include "kernels/kernels.h"
 
-#include <math.h>
+#include <tgmath.h>
 #include <string.h>
 
 /* ---- scalar helpers ------------------------------------------------------------------------- */
@@ -79,107 +80,95 @@ INT_DIVMOD(i64, int64_t, uint64_t)
 FLOAT_DIVMOD(f32, float, f)
 FLOAT_DIVMOD(f64, double, )
 
-/* ---- loops ---------------------------------------------------------------------------------- */
+/* Type-generic names for the loop bodies of ops.def. */
+#define lm_floordiv1(x, y)                                                                    \
+    _Generic((x), int32_t: floordiv_i32, int64_t: floordiv_i64, float: floordiv_f32,          \
+             double: floordiv_f64)(x, y)
+#define lm_floormod1(x, y)                                                                    \
+    _Generic((x), int32_t: floormod_i32, int64_t: floormod_i64, float: floormod_f32,          \
+             double: floormod_f64)(x, y)
+#define lm_ipow1(x, y) _Generic((x), int32_t: ipow_i32, int64_t: ipow_i64)(x, y)
 
-#define INT_LOOPS(SFX, T, UT)                                                                 \
-    LM_EW_BINARY_LOOP(add_##SFX, T, T, (UT)x + (UT)y)                                         \
-    LM_EW_BINARY_LOOP(sub_##SFX, T, T, (UT)x - (UT)y)                                         \
-    LM_EW_BINARY_LOOP(mul_##SFX, T, T, (UT)x * (UT)y)                                         \
-    LM_EW_BINARY_LOOP(div_##SFX, T, double, (double)x / (double)y)                            \
-    LM_EW_CHECKED_LOOP(floordiv_l_##SFX, T, y == 0, floordiv_##SFX(x, y))                     \
-    LM_EW_CHECKED_LOOP(mod_l_##SFX, T, y == 0, floormod_##SFX(x, y))                          \
-    LM_EW_CHECKED_LOOP(pow_l_##SFX, T, y < 0, ipow_##SFX(x, y))                               \
-    LM_EW_BINARY_LOOP(max_##SFX, T, T, x > y ? x : y)                                         \
-    LM_EW_BINARY_LOOP(min_##SFX, T, T, x < y ? x : y)
-INT_LOOPS(i32, int32_t, uint32_t)
-INT_LOOPS(i64, int64_t, uint64_t)
+/* ---- loops: one per row of ops.def and accepted dtype ------------------------------------- */
 
-#define FLOAT_LOOPS(SFX, T, F)                                                                \
-    LM_EW_BINARY_LOOP(add_##SFX, T, T, x + y)                                                 \
-    LM_EW_BINARY_LOOP(sub_##SFX, T, T, x - y)                                                 \
-    LM_EW_BINARY_LOOP(mul_##SFX, T, T, x * y)                                                 \
-    LM_EW_BINARY_LOOP(div_##SFX, T, T, x / y)                                                 \
-    LM_EW_BINARY_LOOP(floordiv_l_##SFX, T, T, floordiv_##SFX(x, y))                           \
-    LM_EW_BINARY_LOOP(mod_l_##SFX, T, T, floormod_##SFX(x, y))                                \
-    LM_EW_BINARY_LOOP(pow_l_##SFX, T, T, pow##F(x, y))                                        \
-    LM_EW_BINARY_LOOP(max_##SFX, T, T, LM_EW_FMAX(x, y))                                      \
-    LM_EW_BINARY_LOOP(min_##SFX, T, T, LM_EW_FMIN(x, y))
-FLOAT_LOOPS(f32, float, f)
-FLOAT_LOOPS(f64, double, )
+/* Each dtype class of ops.def defines its loops <name>_<sfx> and its LOOPS entry. An integer
+ * body sees T (the type) and UT (its unsigned twin); float bodies use <tgmath.h>. */
+#define INT_FN(NAME, SFX, T_, UT_, U_, IB)                                                    \
+    static inline U_ NAME##1_##SFX(T_ x, T_ y) {                                              \
+        typedef T_ T;                                                                         \
+        typedef UT_ UT;                                                                       \
+        (void)sizeof(T), (void)sizeof(UT);                                                    \
+        return (U_)(IB);                                                                      \
+    }
+#define INT_LOOP(NAME, SFX, T_, UT_, U_, IB)                                                  \
+    INT_FN(NAME, SFX, T_, UT_, U_, IB)                                                        \
+    LM_EW_BINARY_LOOP(loop_##NAME##_##SFX, T_, U_, NAME##1_##SFX(x, y))
+#define CHECKED_INT_LOOP(NAME, SFX, T_, UT_, BAD, IB)                                         \
+    INT_FN(NAME, SFX, T_, UT_, T_, IB)                                                        \
+    LM_EW_CHECKED_LOOP(loop_##NAME##_##SFX, T_, BAD, NAME##1_##SFX(x, y))
+#define FLT_LOOPS(NAME, U32, U64, FB)                                                         \
+    LM_EW_BINARY_LOOP(loop_##NAME##_f32, float, U32, FB) LM_EW_BINARY_LOOP(loop_##NAME##_f64, double, U64, FB)
 
-#define CMP_LOOPS(SFX, T)                                                                     \
-    LM_EW_BINARY_LOOP(eq_##SFX, T, uint8_t, x == y)                                           \
-    LM_EW_BINARY_LOOP(ne_##SFX, T, uint8_t, x != y)                                           \
-    LM_EW_BINARY_LOOP(lt_##SFX, T, uint8_t, x < y)                                            \
-    LM_EW_BINARY_LOOP(le_##SFX, T, uint8_t, x <= y)                                           \
-    LM_EW_BINARY_LOOP(gt_##SFX, T, uint8_t, x > y)                                            \
-    LM_EW_BINARY_LOOP(ge_##SFX, T, uint8_t, x >= y)
-CMP_LOOPS(i32, int32_t)
-CMP_LOOPS(i64, int64_t)
-CMP_LOOPS(f32, float)
-CMP_LOOPS(f64, double)
-
-/* bool bytes are 0 or 1 when lamina or NumPy made them; any non-zero byte still counts as true. */
-LM_EW_BINARY_LOOP(eq_b8, uint8_t, uint8_t, (x != 0) == (y != 0))
-LM_EW_BINARY_LOOP(ne_b8, uint8_t, uint8_t, (x != 0) != (y != 0))
-LM_EW_BINARY_LOOP(and_b8, uint8_t, uint8_t, (x != 0) & (y != 0))
-LM_EW_BINARY_LOOP(or_b8, uint8_t, uint8_t, (x != 0) | (y != 0))
-LM_EW_BINARY_LOOP(xor_b8, uint8_t, uint8_t, (x != 0) != (y != 0))
+#define ARITH_LOOPS(NAME, BAD, IB, FB)                                                        \
+    INT_LOOP(NAME, i32, int32_t, uint32_t, int32_t, IB)                                       \
+    INT_LOOP(NAME, i64, int64_t, uint64_t, int64_t, IB)                                       \
+    FLT_LOOPS(NAME, float, double, FB)
+#define TRUEDIV_LOOPS(NAME, BAD, IB, FB)                                                      \
+    INT_LOOP(NAME, i32, int32_t, uint32_t, double, IB)                                        \
+    INT_LOOP(NAME, i64, int64_t, uint64_t, double, IB)                                        \
+    FLT_LOOPS(NAME, float, double, FB)
+#define CHECKED_LOOPS(NAME, BAD, IB, FB)                                                      \
+    CHECKED_INT_LOOP(NAME, i32, int32_t, uint32_t, BAD, IB)                                   \
+    CHECKED_INT_LOOP(NAME, i64, int64_t, uint64_t, BAD, IB)                                   \
+    FLT_LOOPS(NAME, float, double, FB)
+#define CMP_LOOPS(NAME, BAD, IB, FB)                                                          \
+    LM_EW_BINARY_LOOP(loop_##NAME##_i32, int32_t, uint8_t, FB)                                       \
+    LM_EW_BINARY_LOOP(loop_##NAME##_i64, int64_t, uint8_t, FB)                                       \
+    FLT_LOOPS(NAME, uint8_t, uint8_t, FB)
+#define EQ_LOOPS(NAME, BAD, IB, FB)                                                           \
+    CMP_LOOPS(NAME, BAD, IB, FB) LM_EW_BINARY_LOOP(loop_##NAME##_b8, uint8_t, uint8_t, IB)
+#define LOGIC_LOOPS(NAME, BAD, IB, FB) LM_EW_BINARY_LOOP(loop_##NAME##_b8, uint8_t, uint8_t, IB)
+#define LM_BINARY(ID, name, dtypes, bad, ib, fb, ...) dtypes##_LOOPS(name, bad, ib, fb)
+#include "ops.def"
 
 /* LOOPS[op][dtype]; NULL means the dtype is not accepted. float16/bfloat16 use the float32 entry
  * through lm_ew_half_loop. */
-#define NUMERIC(NAME)                                                                         \
-    {[LM_INT32] = NAME##_i32, [LM_INT64] = NAME##_i64, [LM_FLOAT32] = NAME##_f32,             \
-     [LM_FLOAT64] = NAME##_f64}
+#define ARITH_ENTRY(NAME)                                                                     \
+    {[LM_INT32] = loop_##NAME##_i32, [LM_INT64] = loop_##NAME##_i64, [LM_FLOAT32] = loop_##NAME##_f32,             \
+     [LM_FLOAT64] = loop_##NAME##_f64}
+#define TRUEDIV_ENTRY ARITH_ENTRY
+#define CHECKED_ENTRY ARITH_ENTRY
+#define CMP_ENTRY ARITH_ENTRY
+#define EQ_ENTRY(NAME)                                                                        \
+    {[LM_BOOL] = loop_##NAME##_b8, [LM_INT32] = loop_##NAME##_i32, [LM_INT64] = loop_##NAME##_i64,                 \
+     [LM_FLOAT32] = loop_##NAME##_f32, [LM_FLOAT64] = loop_##NAME##_f64}
+#define LOGIC_ENTRY(NAME) {[LM_BOOL] = loop_##NAME##_b8}
 static const lm_loop_fn LOOPS[LM_NBINOP][LM_NDTYPE] = {
-    [LM_ADD] = NUMERIC(add),
-    [LM_SUB] = NUMERIC(sub),
-    [LM_MUL] = NUMERIC(mul),
-    [LM_DIV] = NUMERIC(div),
-    [LM_FLOORDIV] = NUMERIC(floordiv_l),
-    [LM_MOD] = NUMERIC(mod_l),
-    [LM_POW] = NUMERIC(pow_l),
-    [LM_MAXIMUM] = NUMERIC(max),
-    [LM_MINIMUM] = NUMERIC(min),
-    [LM_EQ] = {[LM_BOOL] = eq_b8, [LM_INT32] = eq_i32, [LM_INT64] = eq_i64,
-               [LM_FLOAT32] = eq_f32, [LM_FLOAT64] = eq_f64},
-    [LM_NE] = {[LM_BOOL] = ne_b8, [LM_INT32] = ne_i32, [LM_INT64] = ne_i64,
-               [LM_FLOAT32] = ne_f32, [LM_FLOAT64] = ne_f64},
-    [LM_LT] = NUMERIC(lt),
-    [LM_LE] = NUMERIC(le),
-    [LM_GT] = NUMERIC(gt),
-    [LM_GE] = NUMERIC(ge),
-    [LM_LOGICAL_AND] = {[LM_BOOL] = and_b8},
-    [LM_LOGICAL_OR] = {[LM_BOOL] = or_b8},
-    [LM_LOGICAL_XOR] = {[LM_BOOL] = xor_b8},
+#define LM_BINARY(ID, name, dtypes, ...) [LM_##ID] = dtypes##_ENTRY(name),
+#include "ops.def"
+};
+
+/* What each op takes and gives: the error message and the result dtype. */
+enum { ARITH, TRUEDIV, CHECKED, CMP, EQ, LOGIC };
+static const unsigned char CLASS[LM_NBINOP] = {
+#define LM_BINARY(ID, name, dtypes, ...) [LM_##ID] = dtypes,
+#include "ops.def"
 };
 
 static lm_dtype result_dtype(lm_binop op, lm_dtype dt) {
-    if (op >= LM_EQ) return LM_BOOL;  /* comparisons and logical ops */
-    if (op == LM_DIV && lm_dtype_is_int(dt)) return LM_FLOAT64;  /* tf.math.truediv */
+    if (CLASS[op] >= CMP) return LM_BOOL;  /* comparisons and logical ops */
+    if (CLASS[op] == TRUEDIV && lm_dtype_is_int(dt)) return LM_FLOAT64;  /* tf.math.truediv */
     return dt;
 }
 
 static lm_status unsupported(lm_binop op, const lm_tensor *a, const lm_tensor *b) {
     const char *name = lm_binop_name(op);
-    const char *takes = op >= LM_LOGICAL_AND ? "bool"
-                        : (op == LM_EQ || op == LM_NE)
+    const char *takes = CLASS[op] == LOGIC ? "bool"
+                        : CLASS[op] == EQ
                             ? "bool, int32, int64, float16, bfloat16, float32 or float64"
                             : "int32, int64, float16, bfloat16, float32 or float64";
     return lm_fail(LM_ETYPE, "%s: dtype %s is not supported; %s takes %s (shapes %s and %s)", name,
                    LM_DT(a), name, takes, LM_SHAPE(a), LM_SHAPE(b));
-}
-
-/* The float32 fast path: both contiguous, one shape, and a kernel of the per-ISA table. */
-static lm_f32_binary_fn f32_kernel(lm_binop op) {
-    const lm_kernel_table *k = lm_kernels();
-    switch (op) {
-    case LM_ADD: return k->f32_add;
-    case LM_SUB: return k->f32_sub;
-    case LM_MUL: return k->f32_mul;
-    case LM_DIV: return k->f32_div;
-    default: return NULL;
-    }
 }
 
 static lm_status binary_impl(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out) {
@@ -205,10 +194,11 @@ static lm_status binary_impl(lm_binop op, const lm_tensor *a, const lm_tensor *b
     const bool b_scalar = !flat && !a_scalar && b->numel == 1 && b->ndim <= a->ndim &&
                           lm_is_contiguous(a);
 
-    if (flat && dt == LM_FLOAT32 && op <= LM_DIV && a->numel < LM_PAR_MIN_ELEMS) {
+    const lm_f32_binary_fn kern = flat && dt == LM_FLOAT32 ? lm_kernels()->f32_binary[op] : NULL;
+    if (kern && a->numel < LM_PAR_MIN_ELEMS) {
         /* the common case, kept lean */
         if ((st = lm_empty(LM_FLOAT32, a->ndim, a->shape, out))) return st;
-        f32_kernel(op)(a->numel, (const float *)a->data, (const float *)b->data,
+        kern(a->numel, (const float *)a->data, (const float *)b->data,
                        (float *)(*out)->data);
         return LM_OK;
     }

@@ -1,27 +1,18 @@
-/* elementwise.c — what the elementwise ops share: TF's op names and the float16/bfloat16 loop
- * that runs a float32 loop over converted chunks. The ops themselves are in binary.c, unary.c and
- * where_clip.c. */
+/* elementwise.c — what the elementwise ops share: TF's op names (the rows of ops.def) and the
+ * float16/bfloat16 loop that runs a float32 loop over converted chunks. The ops themselves are in
+ * binary.c, unary.c and where_clip.c. */
 #include "elementwise.h"
 
 #include <string.h>
 
 static const char *const BINOP_NAMES[LM_NBINOP] = {
-    [LM_ADD] = "add",           [LM_SUB] = "subtract",          [LM_MUL] = "multiply",
-    [LM_DIV] = "truediv",       [LM_FLOORDIV] = "floordiv",     [LM_MOD] = "floormod",
-    [LM_POW] = "pow",           [LM_MAXIMUM] = "maximum",       [LM_MINIMUM] = "minimum",
-    [LM_EQ] = "equal",          [LM_NE] = "not_equal",          [LM_LT] = "less",
-    [LM_LE] = "less_equal",     [LM_GT] = "greater",            [LM_GE] = "greater_equal",
-    [LM_LOGICAL_AND] = "logical_and", [LM_LOGICAL_OR] = "logical_or",
-    [LM_LOGICAL_XOR] = "logical_xor",
+#define LM_BINARY(ID, name, ...) [LM_##ID] = #name,
+#include "ops.def"
 };
 
 static const char *const UNOP_NAMES[LM_NUNOP] = {
-    [LM_NEG] = "negative",   [LM_ABS] = "abs",     [LM_SIGN] = "sign",
-    [LM_SQUARE] = "square",  [LM_RELU] = "relu",   [LM_EXP] = "exp",
-    [LM_LOG] = "log",        [LM_LOG1P] = "log1p", [LM_SQRT] = "sqrt",
-    [LM_RSQRT] = "rsqrt",    [LM_RECIPROCAL] = "reciprocal", [LM_TANH] = "tanh",
-    [LM_SIGMOID] = "sigmoid", [LM_ERF] = "erf",    [LM_SOFTPLUS] = "softplus",
-    [LM_LOGICAL_NOT] = "logical_not",
+#define LM_UNARY(ID, name, ...) [LM_##ID] = #name,
+#include "ops.def"
 };
 
 const char *lm_binop_name(lm_binop op) {

@@ -8,6 +8,7 @@
 #define LAMINA_OPS_ELEMENTWISE_H
 
 #include "internal.h"
+#include "scalar.h"
 
 /* A binary loop: out (U) = EXPR of x and y (T). The output never aliases an input (it is always
  * a fresh tensor), hence restrict. */
@@ -91,23 +92,6 @@
             *(U *)po = (U)(EXPR);                                                             \
         }                                                                                     \
     }
-
-/* np.maximum / np.minimum: a NaN in either operand wins (x >= NaN is false, so y = NaN is
- * picked; a NaN x is kept by the second select). Two plain selects: GCC vectorizes them, also
- * chained as in clip, where one combined condition defeats its if-conversion. */
-#define LM_EW_MINMAX(SFX, T)                                                                  \
-    static inline T lm_ew_fmax_##SFX(T x, T y) {                                              \
-        const T m = x >= y ? x : y;                                                           \
-        return x != x ? x : m;                                                                \
-    }                                                                                         \
-    static inline T lm_ew_fmin_##SFX(T x, T y) {                                              \
-        const T m = x <= y ? x : y;                                                           \
-        return x != x ? x : m;                                                                \
-    }
-LM_EW_MINMAX(f32, float)
-LM_EW_MINMAX(f64, double)
-#define LM_EW_FMAX(x, y) _Generic((x), float: lm_ew_fmax_f32, double: lm_ew_fmax_f64)(x, y)
-#define LM_EW_FMIN(x, y) _Generic((x), float: lm_ew_fmin_f32, double: lm_ew_fmin_f64)(x, y)
 
 /* float16 / bfloat16 operands: lm_ew_half_loop converts chunks of each half input to float32 on
  * the stack, runs the float32 loop `f32` on them, and converts the float32 result back to the

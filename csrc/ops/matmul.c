@@ -52,65 +52,14 @@ static bool fold_rows(int nbd, const int64_t *bshape, const int64_t *sa, int64_t
     return true;
 }
 
-/* The kernel set of one dtype's GEMM, selected once per call (a concurrent set_isa must not
- * change the blocking between sizing the scratch and using it). */
-typedef union kern {
-    const lm_gemm_kernel_f32 *f32;
-    const lm_gemm_kernel_f64 *f64;
-    const lm_gemm_kernel_u32 *u32;
-    const lm_gemm_kernel_u64 *u64;
-} kern;
-
-static kern select_kernel(lm_dtype dt) {
-    kern k;
-    switch (dt) {
-    case LM_FLOAT32: k.f32 = lm_gemm_select_f32(); break;
-    case LM_FLOAT64: k.f64 = lm_gemm_select_f64(); break;
-    case LM_INT32: k.u32 = lm_gemm_select_u32(); break;
-    default: k.u64 = lm_gemm_select_u64(); break;
-    }
-    return k;
-}
-
-static size_t workspace(lm_dtype dt, kern kr, int64_t m, int64_t n, int64_t k, const mat *a,
-                        const mat *b, int threads) {
-    switch (dt) {
-    case LM_FLOAT32: return lm_gemm_workspace_f32(kr.f32, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
-    case LM_FLOAT64: return lm_gemm_workspace_f64(kr.f64, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
-    case LM_INT32: return lm_gemm_workspace_u32(kr.u32, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
-    default: return lm_gemm_workspace_u64(kr.u64, m, n, k, a->rs, a->cs, b->rs, b->cs, threads);
-    }
-}
-
-/* C (row-major, row stride n) = A * B in the compute dtype. */
-static void gemm(lm_dtype dt, kern kr, int64_t m, int64_t n, int64_t k, const char *a,
-                 int64_t rsa, int64_t csa, const char *b, int64_t rsb, int64_t csb, char *c,
-                 void *work, int threads) {
-    switch (dt) {
-    case LM_FLOAT32:
-        lm_gemm_f32_ws(kr.f32, m, n, k, (const float *)a, rsa, csa, (const float *)b, rsb, csb,
-                       (float *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
-        return;
-    case LM_FLOAT64:
-        lm_gemm_f64_ws(kr.f64, m, n, k, (const double *)a, rsa, csa, (const double *)b, rsb,
-                       csb, (double *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
-        return;
-    case LM_INT32:  /* int32_t and uint32_t may alias; unsigned products wrap */
-        lm_gemm_u32_ws(kr.u32, m, n, k, (const uint32_t *)a, rsa, csa, (const uint32_t *)b, rsb,
-                       csb, (uint32_t *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
-        return;
-    default:
-        lm_gemm_u64_ws(kr.u64, m, n, k, (const uint64_t *)a, rsa, csa, (const uint64_t *)b, rsb,
-                       csb, (uint64_t *)c, n, 1, NULL, LM_ACT_NONE, work, threads);
-        return;
-    }
-}
-
 /* A batch of products: part p of `parts` computes products [nbatch * p / parts, ...) with
  * scratch slot p. */
 typedef struct batch_job {
-    lm_dtype dt;
-    kern kr;
+    const lm_gemm_entry *g;
+    const void *kr;       /* the kernel set, selected once per call (a concurrent set_isa must
+                             not change the blocking between sizing the scratch and using it) */
+    const void *bias;     /* NULL, or N elements added to each row before act */
+    int act;
     int64_t M, N, K;
     mat A, B;
     int nbd;
@@ -141,8 +90,9 @@ static void batch_range(void *ctx, int64_t begin, int64_t end) {
     char *cp = J->c + t0 * J->M * J->N * isz;
     void *work = J->work ? J->work + (size_t)begin * J->slot : NULL;
     for (int64_t t = t0; t < t1; t++) {
-        gemm(J->dt, J->kr, J->M, J->N, J->K, J->a + offa * isz, J->A.rs, J->A.cs,
-             J->b + offb * isz, J->B.rs, J->B.cs, cp, work, J->threads);
+        J->g->run(J->kr, J->M, J->N, J->K, J->a + offa * isz, J->A.rs, J->A.cs,
+                  J->b + offb * isz, J->B.rs, J->B.cs, cp, J->N, 1, J->bias, J->act, work,
+                  J->threads);
         cp += J->M * J->N * isz;
         for (int d = J->nbd - 1; d >= 0; d--) {  /* next batch index, odometer style */
             offa += J->sa[d];
@@ -155,9 +105,10 @@ static void batch_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-/* The product of two operands of the compute dtype into a new tensor `*res`. */
+/* act(op(a) @ op(b) + bias) of two operands of a compute dtype (lm_gemm_of) into a new tensor
+ * `*res` of shape bshape + (M, N); bias is NULL or N contiguous elements of that dtype. */
 static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb, int nbd,
-                         const int64_t *bshape, lm_tensor **res) {
+                         const int64_t *bshape, const void *bias, lm_act act, lm_tensor **res) {
     lm_dtype dt = a->dtype;
     mat A = matrix_of(a, ta), B = matrix_of(b, tb);
     int64_t M = A.rows, K = A.cols, N = B.cols;
@@ -165,10 +116,12 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
     for (int d = 0; d < nbd; d++) shape[d] = bshape[d];
     shape[nbd] = M;
     shape[nbd + 1] = N;
-    lm_status st = K == 0 ? lm_zeros(dt, nbd + 2, shape, res) : lm_empty(dt, nbd + 2, shape, res);
+    const bool plain = !bias && act == LM_ACT_NONE;
+    lm_status st = K == 0 && plain ? lm_zeros(dt, nbd + 2, shape, res)
+                                   : lm_empty(dt, nbd + 2, shape, res);
     if (st) return st;
     lm_tensor *c = *res;
-    if (c->numel == 0 || K == 0) return LM_OK;
+    if (c->numel == 0 || (K == 0 && plain)) return LM_OK;  /* K == 0 with an epilogue: run it */
 
     int64_t sa[LM_MAX_NDIM], sb[LM_MAX_NDIM];
     batch_strides(a, nbd, sa);
@@ -186,7 +139,8 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
         nbatch = 1;
     }
 
-    kern kr = select_kernel(dt);
+    const lm_gemm_entry *g = lm_gemm_of(dt);
+    const void *kr = g->select();
     int threads = lm_get_num_threads();
     /* Many products each too small to split: the batches themselves go to the threads, each
      * product on one thread with its own scratch (a product's result is the same either way). */
@@ -198,7 +152,7 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
         bthreads = t < 2 ? 1 : t < threads ? (int)t : threads;
         if (bthreads > nbatch) bthreads = (int)nbatch;
     }
-    size_t slot = workspace(dt, kr, M, N, K, &A, &B, bthreads > 1 ? 1 : threads);
+    size_t slot = g->workspace(kr, M, N, K, A.rs, A.cs, B.rs, B.cs, bthreads > 1 ? 1 : threads);
     slot = (slot + 63) & ~(size_t)63;
     size_t bytes = slot * (size_t)bthreads;
     void *work = NULL;
@@ -207,8 +161,8 @@ static lm_status compute(const lm_tensor *a, const lm_tensor *b, int ta, int tb,
         *res = NULL;
         return lm_fail(LM_ENOMEM, "matmul: cannot allocate %zu bytes of packing scratch", bytes);
     }
-    batch_job J = {dt, kr, M, N, K, A, B, nbd, bshape, sa, sb, a->data, b->data, c->data, isz,
-                   (char *)work, slot, bthreads > 1 ? 1 : threads, nbatch, bthreads};
+    batch_job J = {g, kr, bias, act, M, N, K, A, B, nbd, bshape, sa, sb, a->data, b->data,
+                   c->data, isz, (char *)work, slot, bthreads > 1 ? 1 : threads, nbatch, bthreads};
     if (bthreads > 1) lm_parallel_for(bthreads, 1, batch_range, &J);
     else batch_range(&J, 0, 1);
     lm_gemm_free(work);
@@ -252,12 +206,13 @@ static lm_status matmul_impl(const lm_tensor *a, const lm_tensor *b, int transpo
                        "(shapes %s and %s)",
                        LM_SHAPE_N(a->ndim - 2, a->shape), LM_SHAPE_N(b->ndim - 2, b->shape),
                        LM_SHAPE(a), LM_SHAPE(b));
-    if (!lm_is_half(a->dtype)) return compute(a, b, transpose_a, transpose_b, nbd, bshape, out);
+    if (!lm_is_half(a->dtype))
+        return compute(a, b, transpose_a, transpose_b, nbd, bshape, NULL, LM_ACT_NONE, out);
 
     /* float16 / bfloat16: products and sums in float32, rounded once at the end. */
     lm_tensor *wa = NULL, *wb = NULL, *res = NULL;
     if (!(st = lm_widen(a, &wa)) && !(st = lm_widen(b, &wb)) &&
-        !(st = compute(wa, wb, transpose_a, transpose_b, nbd, bshape, &res)))
+        !(st = compute(wa, wb, transpose_a, transpose_b, nbd, bshape, NULL, LM_ACT_NONE, &res)))
         st = lm_cast(res, a->dtype, out);
     lm_release(wa);
     lm_release(wb);
@@ -267,81 +222,33 @@ static lm_status matmul_impl(const lm_tensor *a, const lm_tensor *b, int transpo
 
 /* ---- lm_dense: act(x @ w + bias) ------------------------------------------------------------ */
 
-/* x (..., K) as an M x K matrix without copying when its leading dimensions fold into one row
- * stride; otherwise a contiguous copy. On success rows, rs and cs describe it and xc holds the
- * tensor to read (x itself, retained, or the copy). */
-static lm_status dense_rows(const lm_tensor *x, lm_tensor **xc, int64_t *rows, int64_t *rs,
-                            int64_t *cs) {
-    int n = x->ndim;
-    *cs = x->strides[n - 1];
-    if (n == 1) {
-        *rows = 1;
-        *rs = x->shape[0];
-        *xc = lm_retain((lm_tensor *)x);
-        return LM_OK;
-    }
-    if (fold_rows(n - 2, x->shape, x->strides, x->shape[n - 2], x->strides[n - 2], rows, rs)) {
-        *xc = lm_retain((lm_tensor *)x);
-        return LM_OK;
-    }
-    lm_status st = lm_contiguous(x, xc);
-    if (st) return st;
-    *rows = x->numel / x->shape[n - 1];
-    *rs = x->shape[n - 1];
-    *cs = 1;
-    return LM_OK;
-}
-
-/* The float32 / float64 computation; every operand already of dtype dt. */
+/* The float32 / float64 computation; every operand already of dtype dt: the matmul's compute
+ * with x's leading dimensions as the batch (w shared by all, so they fold into rows when x's
+ * strides allow) and the bias and activation applied to each tile of the product in cache. */
 static lm_status dense_compute(const lm_tensor *x, const lm_tensor *w, const lm_tensor *bias,
                                lm_act act, lm_tensor **out) {
-    lm_dtype dt = x->dtype;
-    int64_t K = w->shape[0], N = w->shape[1];
-    int64_t shape[LM_MAX_NDIM];
-    for (int d = 0; d < x->ndim - 1; d++) shape[d] = x->shape[d];
-    shape[x->ndim - 1] = N;
-    lm_tensor *res = NULL, *xc = NULL, *bc = NULL;
-    lm_status st = lm_empty(dt, x->ndim, shape, &res);
-    if (st) return st;
-    if (res->numel == 0) {
-        *out = res;
-        return LM_OK;
+    lm_tensor *x2 = NULL, *bc = NULL, *res = NULL;
+    lm_status st = LM_OK;
+    if (x->ndim == 1) {  /* (K,) as a (1, K) matrix, the result back to (N,) */
+        const int64_t shape[2] = {1, x->shape[0]}, strides[2] = {0, x->strides[0]};
+        st = lm_view(x, 2, shape, strides, x->offset, &x2);
     }
-    int64_t M, rsa, csa;
-    void *work = NULL;
-    if ((st = dense_rows(x, &xc, &M, &rsa, &csa))) goto fail;
-    if (bias && (st = lm_contiguous(bias, &bc))) goto fail;
-    int threads = lm_get_num_threads();
-    if (dt == LM_FLOAT32) {
-        const lm_gemm_kernel_f32 *kr = lm_gemm_select_f32();
-        size_t bytes = lm_gemm_workspace_f32(kr, M, N, K, rsa, csa, w->strides[0],
-                                             w->strides[1], threads);
-        if (bytes && !(work = lm_gemm_alloc(bytes))) goto nomem;
-        lm_gemm_f32_ws(kr, M, N, K, (const float *)xc->data, rsa, csa, (const float *)w->data,
-                       w->strides[0], w->strides[1], (float *)res->data, N, 1,
-                       bc ? (const float *)bc->data : NULL, act, work, threads);
-    } else {
-        const lm_gemm_kernel_f64 *kr = lm_gemm_select_f64();
-        size_t bytes = lm_gemm_workspace_f64(kr, M, N, K, rsa, csa, w->strides[0],
-                                             w->strides[1], threads);
-        if (bytes && !(work = lm_gemm_alloc(bytes))) goto nomem;
-        lm_gemm_f64_ws(kr, M, N, K, (const double *)xc->data, rsa, csa,
-                       (const double *)w->data, w->strides[0], w->strides[1],
-                       (double *)res->data, N, 1, bc ? (const double *)bc->data : NULL, act, work,
-                       threads);
+    if (!st && bias) st = lm_contiguous(bias, &bc);
+    if (!st) {
+        const lm_tensor *xm = x2 ? x2 : x;
+        st = compute(xm, w, 0, 0, xm->ndim - 2, xm->shape, bc ? bc->data : NULL, act, &res);
     }
-    lm_gemm_free(work);
-    lm_release(xc);
+    if (!st && x2) {
+        lm_tensor *r1 = NULL;
+        const int64_t one = 1;
+        st = lm_view(res, 1, &w->shape[1], &one, 0, &r1);
+        lm_release(res);
+        res = r1;
+    }
+    lm_release(x2);
     lm_release(bc);
-    *out = res;
-    return LM_OK;
-nomem:
-    st = lm_fail(LM_ENOMEM, "dense: cannot allocate packing scratch for %s @ %s", LM_SHAPE(x),
-                 LM_SHAPE(w));
-fail:
-    lm_release(res);
-    lm_release(xc);
-    lm_release(bc);
+    if (st) lm_release(res);
+    else *out = res;
     return st;
 }
 

@@ -1,104 +1,54 @@
-/* unary.c — lm_unary: negation, abs, sign, square, relu on numbers; exp, log, ... on floats;
- * logical_not on bool. Results match NumPy (integer negation, abs and square wrap like NumPy:
- * abs(INT_MIN) is INT_MIN). float32 exp, log, tanh, sigmoid, erf and relu run the per-ISA kernel
- * table's loops (vector polynomials within a few ulp on avx2; libm under LAMINA_ISA=ref). */
+/* unary.c — lm_unary: the unary rows of ops.def (negation, abs, ... on numbers; exp, log, ... on
+ * floats; logical_not on bool). Results match NumPy (integer negation, abs and square wrap like
+ * NumPy: abs(INT_MIN) is INT_MIN). float32 runs the kernel table's slot of the op when it has
+ * one (vector polynomials within a few ulp on avx2; ref: the same body as the float loop). */
 #include "elementwise.h"
 #include "autodiff/record.h"
 #include "kernels/kernels.h"
 
-#include <math.h>
+#include <tgmath.h>
 
-/* ---- scalar helpers ------------------------------------------------------------------------- */
+/* ---- loops: one per row of ops.def and accepted dtype ------------------------------------- */
 
-/* Stable for large |x|: exp only ever sees -|x|, so it cannot overflow. */
-#define FLOAT_HELPERS(SFX, T, F)                                                              \
-    static inline T sigmoid1_##SFX(T x) {                                                     \
-        T e = exp##F(-fabs##F(x));                                                            \
-        return x >= 0 ? (T)1 / ((T)1 + e) : e / ((T)1 + e);                                   \
+/* Each dtype class of ops.def (NUM, FLT, BOOL) defines its loops <name>_<sfx> and its LOOPS
+ * entry. The float bodies use <tgmath.h>: exp(x) is expf for a float x. */
+#define INT_LOOP(NAME, SFX, T_, UT_, IB)                                                      \
+    static inline T_ NAME##1_##SFX(T_ x) {                                                    \
+        typedef T_ T;                                                                         \
+        typedef UT_ UT;                                                                       \
+        (void)sizeof(UT);                                                                     \
+        return (T)(IB);                                                                       \
     }                                                                                         \
-    /* log(1 + exp(x)) = log1p(exp(-|x|)) + max(x, 0); NaN stays NaN. */                      \
-    static inline T softplus1_##SFX(T x) {                                                    \
-        return log1p##F(exp##F(-fabs##F(x))) + (x > 0 ? x : (T)0);                            \
-    }                                                                                         \
-    /* np.sign: -1, 0 or 1, NaN for NaN (and +0 for -0). */                                   \
-    static inline T sign1_##SFX(T x) {                                                        \
-        return x > 0 ? (T)1 : x < 0 ? (T)-1 : x == 0 ? (T)0 : x;                              \
-    }
-FLOAT_HELPERS(f32, float, f)
-FLOAT_HELPERS(f64, double, )
-
-/* ---- loops ---------------------------------------------------------------------------------- */
-
-#define INT_LOOPS(SFX, T, UT)                                                                 \
-    LM_EW_UNARY_LOOP(neg_##SFX, T, T, (UT)0 - (UT)x)                                          \
-    LM_EW_UNARY_LOOP(abs_##SFX, T, T, x < 0 ? (T)((UT)0 - (UT)x) : x)                         \
-    LM_EW_UNARY_LOOP(sign_##SFX, T, T, (x > 0) - (x < 0))                                     \
-    LM_EW_UNARY_LOOP(square_##SFX, T, T, (UT)x * (UT)x)                                       \
-    LM_EW_UNARY_LOOP(relu_##SFX, T, T, x > 0 ? x : 0)
-INT_LOOPS(i32, int32_t, uint32_t)
-INT_LOOPS(i64, int64_t, uint64_t)
-
-#define FLOAT_LOOPS(SFX, T, F)                                                                \
-    LM_EW_UNARY_LOOP(neg_##SFX, T, T, -x)                                                     \
-    LM_EW_UNARY_LOOP(abs_##SFX, T, T, fabs##F(x))                                             \
-    LM_EW_UNARY_LOOP(sign_##SFX, T, T, sign1_##SFX(x))                                        \
-    LM_EW_UNARY_LOOP(square_##SFX, T, T, x * x)                                               \
-    LM_EW_UNARY_LOOP(relu_##SFX, T, T, (x > 0) | (x != x) ? x : (T)0) /* NaN stays NaN */     \
-    LM_EW_UNARY_LOOP(exp_##SFX, T, T, exp##F(x))                                              \
-    LM_EW_UNARY_LOOP(log_##SFX, T, T, log##F(x))                                              \
-    LM_EW_UNARY_LOOP(log1p_##SFX, T, T, log1p##F(x))                                          \
-    LM_EW_UNARY_LOOP(sqrt_##SFX, T, T, sqrt##F(x))                                            \
-    LM_EW_UNARY_LOOP(rsqrt_##SFX, T, T, (T)1 / sqrt##F(x))                                    \
-    LM_EW_UNARY_LOOP(reciprocal_##SFX, T, T, (T)1 / x)                                        \
-    LM_EW_UNARY_LOOP(tanh_##SFX, T, T, tanh##F(x))                                            \
-    LM_EW_UNARY_LOOP(sigmoid_##SFX, T, T, sigmoid1_##SFX(x))                                  \
-    LM_EW_UNARY_LOOP(erf_##SFX, T, T, erf##F(x))                                              \
-    LM_EW_UNARY_LOOP(softplus_##SFX, T, T, softplus1_##SFX(x))
-FLOAT_LOOPS(f32, float, f)
-FLOAT_LOOPS(f64, double, )
-
-LM_EW_UNARY_LOOP(not_b8, uint8_t, uint8_t, x == 0)
+    LM_EW_UNARY_LOOP(loop_##NAME##_##SFX, T_, T_, NAME##1_##SFX(x))
+#define FLT_LOOPS(NAME, IB, FB)                                                               \
+    LM_EW_UNARY_LOOP(loop_##NAME##_f32, float, float, FB)                                            \
+    LM_EW_UNARY_LOOP(loop_##NAME##_f64, double, double, FB)
+#define NUM_LOOPS(NAME, IB, FB)                                                               \
+    INT_LOOP(NAME, i32, int32_t, uint32_t, IB)                                                \
+    INT_LOOP(NAME, i64, int64_t, uint64_t, IB)                                                \
+    FLT_LOOPS(NAME, IB, FB)
+#define BOOL_LOOPS(NAME, IB, FB) LM_EW_UNARY_LOOP(loop_##NAME##_b8, uint8_t, uint8_t, IB)
+#define LM_UNARY(ID, name, dtypes, ib, fb, ...) dtypes##_LOOPS(name, ib, fb)
+#include "ops.def"
 
 /* LOOPS[op][dtype]; NULL means the dtype is not accepted. float16/bfloat16 use the float32 entry
  * through lm_ew_half_loop. */
-#define NUMERIC(NAME)                                                                         \
-    {[LM_INT32] = NAME##_i32, [LM_INT64] = NAME##_i64, [LM_FLOAT32] = NAME##_f32,             \
-     [LM_FLOAT64] = NAME##_f64}
-#define FLOATS(NAME) {[LM_FLOAT32] = NAME##_f32, [LM_FLOAT64] = NAME##_f64}
+#define NUM_ENTRY(NAME)                                                                       \
+    {[LM_INT32] = loop_##NAME##_i32, [LM_INT64] = loop_##NAME##_i64, [LM_FLOAT32] = loop_##NAME##_f32,             \
+     [LM_FLOAT64] = loop_##NAME##_f64}
+#define FLT_ENTRY(NAME) {[LM_FLOAT32] = loop_##NAME##_f32, [LM_FLOAT64] = loop_##NAME##_f64}
+#define BOOL_ENTRY(NAME) {[LM_BOOL] = loop_##NAME##_b8}
 static const lm_loop_fn LOOPS[LM_NUNOP][LM_NDTYPE] = {
-    [LM_NEG] = NUMERIC(neg),
-    [LM_ABS] = NUMERIC(abs),
-    [LM_SIGN] = NUMERIC(sign),
-    [LM_SQUARE] = NUMERIC(square),
-    [LM_RELU] = NUMERIC(relu),
-    [LM_EXP] = FLOATS(exp),
-    [LM_LOG] = FLOATS(log),
-    [LM_LOG1P] = FLOATS(log1p),
-    [LM_SQRT] = FLOATS(sqrt),
-    [LM_RSQRT] = FLOATS(rsqrt),
-    [LM_RECIPROCAL] = FLOATS(reciprocal),
-    [LM_TANH] = FLOATS(tanh),
-    [LM_SIGMOID] = FLOATS(sigmoid),
-    [LM_ERF] = FLOATS(erf),
-    [LM_SOFTPLUS] = FLOATS(softplus),
-    [LM_LOGICAL_NOT] = {[LM_BOOL] = not_b8},
+#define LM_UNARY(ID, name, dtypes, ...) [LM_##ID] = dtypes##_ENTRY(name),
+#include "ops.def"
 };
 
-/* float32 through the per-ISA kernel table (kernels/kernels.h): the ops it has a loop for. */
-static lm_f32_unary_fn f32_kernel(lm_unop op) {
-    const lm_kernel_table *k = lm_kernels();
-    switch (op) {
-    case LM_EXP: return k->f32_exp;
-    case LM_LOG: return k->f32_log;
-    case LM_TANH: return k->f32_tanh;
-    case LM_SIGMOID: return k->f32_sigmoid;
-    case LM_ERF: return k->f32_erf;
-    case LM_RELU: return k->f32_relu;
-    case LM_LOG1P: return k->f32_log1p;
-    case LM_SOFTPLUS: return k->f32_softplus;
-    default: return NULL;
-    }
-}
+/* What each op takes, for the error message. */
+enum { NUM, FLT, BOOL };
+static const unsigned char TAKES[LM_NUNOP] = {
+#define LM_UNARY(ID, name, dtypes, ...) [LM_##ID] = dtypes,
+#include "ops.def"
+};
 
 /* The lm_loop_fn over a table loop (ctx: a table_ctx). Runs with 4-byte steps go straight to it;
  * other runs are gathered into a stack buffer and scattered back, so every layout gets the same
@@ -123,10 +73,10 @@ static void table_loop(int64_t n, char **p, const int64_t *st, void *ctx) {
 
 static lm_status unsupported(lm_unop op, const lm_tensor *x) {
     const char *name = lm_unop_name(op);
-    if (op == LM_LOGICAL_NOT)
+    if (TAKES[op] == BOOL)
         return lm_fail(LM_ETYPE, "%s: dtype %s is not supported; %s takes a bool tensor (shape %s)",
                        name, LM_DT(x), name, LM_SHAPE(x));
-    if (op <= LM_RELU)
+    if (TAKES[op] == NUM)
         return lm_fail(LM_ETYPE, "%s: dtype %s is not supported; %s takes int32, int64, float16, "
                        "bfloat16, float32 or float64 (shape %s)", name, LM_DT(x), name,
                        LM_SHAPE(x));
@@ -148,7 +98,7 @@ static lm_status unary_impl(lm_unop op, const lm_tensor *x, lm_tensor **out) {
     lm_tensor *o;
     if ((st = lm_empty(dt, x->ndim, x->shape, &o))) return st;
     lm_ew_half hctx = {fn, NULL, 2, dt, 0};
-    table_ctx tctx = {dt == LM_FLOAT32 ? f32_kernel(op) : NULL};
+    table_ctx tctx = {dt == LM_FLOAT32 ? lm_kernels()->f32_unary[op] : NULL};
     lm_loop_fn run = half ? lm_ew_half_loop : tctx.f ? table_loop : fn;
     void *ctx = half ? (void *)&hctx : tctx.f ? (void *)&tctx : NULL;
     const int64_t isz = (int64_t)lm_dtype_size(dt);

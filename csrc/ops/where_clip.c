@@ -116,8 +116,8 @@ static lm_status where_impl(const lm_tensor *cond, const lm_tensor *a, const lm_
 #define IMIN(x, y) ((x) < (y) ? (x) : (y))
 CLIP_LOOP(clip_i32, int32_t, IMAX, IMIN)
 CLIP_LOOP(clip_i64, int64_t, IMAX, IMIN)
-CLIP_LOOP(clip_f32, float, LM_EW_FMAX, LM_EW_FMIN)
-CLIP_LOOP(clip_f64, double, LM_EW_FMAX, LM_EW_FMIN)
+CLIP_LOOP(clip_f32, float, lm_fmax1, lm_fmin1)
+CLIP_LOOP(clip_f64, double, lm_fmax1, lm_fmin1)
 
 /* Whether (n, shape) broadcasts to exactly t's shape. */
 static bool fits(int n, const int64_t *shape, const lm_tensor *t) {

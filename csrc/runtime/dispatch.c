@@ -49,21 +49,29 @@ static void detect(bool *avx2, bool *avx512) { *avx2 = *avx512 = false; }
 static unsigned features(void) { return 0; }
 #endif
 
-static const lm_kernel_table *g_active = &lm_kernels_ref;
-static const lm_kernel_table *g_best = &lm_kernels_ref;
+/* The tables, filled once by init (each from the one below it: kernels/kernels.h). */
+static lm_kernel_table g_ref;
+#ifdef LAMINA_HAVE_AVX2
+static lm_kernel_table g_avx2;
+#endif
+#ifdef LAMINA_HAVE_AVX512
+static lm_kernel_table g_avx512;
+#endif
+static const lm_kernel_table *g_active = &g_ref;
+static const lm_kernel_table *g_best = &g_ref;
 static char g_available[64] = "ref";
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static unsigned g_features;  /* CPUID is read once: in a VM each one traps to the hypervisor */
 
 static const lm_kernel_table *by_name(const char *name) {
-    if (!strcmp(name, "ref")) return &lm_kernels_ref;
+    if (!strcmp(name, "ref")) return &g_ref;
     bool avx2, avx512;
     detect(&avx2, &avx512);
 #ifdef LAMINA_HAVE_AVX2
-    if (!strcmp(name, "avx2") && avx2) return &lm_kernels_avx2;
+    if (!strcmp(name, "avx2") && avx2) return &g_avx2;
 #endif
 #ifdef LAMINA_HAVE_AVX512
-    if (!strcmp(name, "avx512") && avx512) return &lm_kernels_avx512;
+    if (!strcmp(name, "avx512") && avx512) return &g_avx512;
 #endif
     return NULL;
 }
@@ -72,11 +80,20 @@ static void init(void) {
     g_features = features();
     bool avx2, avx512;
     detect(&avx2, &avx512);
+    lm_kernels_init_ref(&g_ref);
 #ifdef LAMINA_HAVE_AVX2
-    if (avx2) { g_best = &lm_kernels_avx2; strcat(g_available, ",avx2"); }
+    if (avx2) {
+        lm_kernels_init_avx2(&g_avx2);
+        g_best = &g_avx2;
+        strcat(g_available, ",avx2");
+    }
 #endif
 #ifdef LAMINA_HAVE_AVX512
-    if (avx512) { g_best = &lm_kernels_avx512; strcat(g_available, ",avx512"); }
+    if (avx512) {
+        lm_kernels_init_avx512(&g_avx512);
+        g_best = &g_avx512;
+        strcat(g_available, ",avx512");
+    }
 #endif
     g_active = g_best;
     const char *env = getenv("LAMINA_ISA");

@@ -8,12 +8,8 @@ from lamina import _core
 from lamina._core import (
     Tensor, DType, as_dtype, bool_ as bool, int32, int64, float16, bfloat16, float32, float64,
     constant, convert_to_tensor, from_dlpack, is_tensor,
-    # elementwise
-    add, subtract, multiply, divide, truediv, floordiv, floormod, pow_ as pow, maximum, minimum,
-    equal, not_equal, less, less_equal, greater, greater_equal,
-    logical_and, logical_or, logical_xor, logical_not,
-    negative, abs_ as abs, sign, square, exp, sqrt, tanh, sigmoid,
-    where, clip_by_value, cast,
+    # elementwise (the registry's ops exported to lamina.* are added below)
+    divide, where, clip_by_value, cast,
     # reductions
     reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_any, reduce_all,
     argmax, argmin,
@@ -36,6 +32,7 @@ from lamina.tensor_spec import TensorSpec
 from lamina import config, dtypes, errors, math, nn, linalg, nest, random
 from lamina.variables import Variable, VariableSynchronization, VariableAggregation, Module
 
+_core.export_ops(globals(), "tf")  # add, exp, ...: the rows of csrc/ops/ops.def
 half = float16
 double = float64
 newaxis = None

@@ -1,6 +1,9 @@
 # Declarations of liblamina's public C API (csrc/include/lamina/lamina.h) for the binding.
 from libc.stdint cimport int64_t, uint64_t, uint16_t, uint32_t, int32_t
 
+# lm_binop and lm_unop: generated from the op registry, csrc/ops/ops.def (tools/gen_ops.py)
+include "_ops_decl.pxi"
+
 cdef extern from "lamina/lamina.h" nogil:
     enum: LM_MAX_NDIM
     ctypedef enum lm_status:
@@ -64,15 +67,8 @@ cdef extern from "lamina/lamina.h" nogil:
     lm_status lm_broadcast_shapes(const char *op, int na, const int64_t *a, int nb, const int64_t *b,
                                   int *nout, int64_t *out)
 
-    ctypedef enum lm_binop:
-        LM_ADD, LM_SUB, LM_MUL, LM_DIV, LM_FLOORDIV, LM_MOD, LM_POW, LM_MAXIMUM, LM_MINIMUM,
-        LM_EQ, LM_NE, LM_LT, LM_LE, LM_GT, LM_GE, LM_LOGICAL_AND, LM_LOGICAL_OR, LM_LOGICAL_XOR,
-        LM_NBINOP
     const char *lm_binop_name(lm_binop op)
     lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out)
-    ctypedef enum lm_unop:
-        LM_NEG, LM_ABS, LM_SIGN, LM_SQUARE, LM_RELU, LM_EXP, LM_LOG, LM_LOG1P, LM_SQRT, LM_RSQRT,
-        LM_RECIPROCAL, LM_TANH, LM_SIGMOID, LM_ERF, LM_SOFTPLUS, LM_LOGICAL_NOT, LM_NUNOP
     const char *lm_unop_name(lm_unop op)
     lm_status lm_unary(lm_unop op, const lm_tensor *x, lm_tensor **out)
     lm_status lm_where(const lm_tensor *cond, const lm_tensor *a, const lm_tensor *b, lm_tensor **out)

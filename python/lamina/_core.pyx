@@ -17,6 +17,7 @@ from libc.stdint cimport int64_t, uint64_t, int8_t, uint8_t, uint16_t, uint32_t,
 
 include "_clamina.pxi"
 
+import collections
 import operator as _operator
 import numpy as _np
 
@@ -1102,110 +1103,22 @@ cdef Tensor _unop(lm_unop op, object a):
     return wrap(out)
 
 
-def add(x, y, name=None):
-    return _binop(LM_ADD, x, y)
+# One Python function per elementwise op of the registry (csrc/ops/ops.def), and OPS, the
+# registry as data: Op(name, kind, function, dtypes it accepts, result dtype ("same", "bool",
+# "truediv": integers give float64), has a gradient, has a kernel-table slot, exported from).
+Op = collections.namedtuple("Op", "name kind fn dtypes result grad kslot exports")
 
-def subtract(x, y, name=None):
-    return _binop(LM_SUB, x, y)
-
-def multiply(x, y, name=None):
-    return _binop(LM_MUL, x, y)
+include "_ops_defs.pxi"
 
 def divide(x, y, name=None):
     return _binop(LM_DIV, x, y)
 
-def truediv(x, y, name=None):
-    return _binop(LM_DIV, x, y)
 
-def floordiv(x, y, name=None):
-    return _binop(LM_FLOORDIV, x, y)
-
-def floormod(x, y, name=None):
-    return _binop(LM_MOD, x, y)
-
-def pow_(x, y, name=None):
-    return _binop(LM_POW, x, y)
-
-def maximum(x, y, name=None):
-    return _binop(LM_MAXIMUM, x, y)
-
-def minimum(x, y, name=None):
-    return _binop(LM_MINIMUM, x, y)
-
-def equal(x, y, name=None):
-    return _binop(LM_EQ, x, y)
-
-def not_equal(x, y, name=None):
-    return _binop(LM_NE, x, y)
-
-def less(x, y, name=None):
-    return _binop(LM_LT, x, y)
-
-def less_equal(x, y, name=None):
-    return _binop(LM_LE, x, y)
-
-def greater(x, y, name=None):
-    return _binop(LM_GT, x, y)
-
-def greater_equal(x, y, name=None):
-    return _binop(LM_GE, x, y)
-
-def logical_and(x, y, name=None):
-    return _binop(LM_LOGICAL_AND, x, y)
-
-def logical_or(x, y, name=None):
-    return _binop(LM_LOGICAL_OR, x, y)
-
-def logical_xor(x, y, name=None):
-    return _binop(LM_LOGICAL_XOR, x, y)
-
-def negative(x, name=None):
-    return _unop(LM_NEG, x)
-
-def abs_(x, name=None):
-    return _unop(LM_ABS, x)
-
-def sign(x, name=None):
-    return _unop(LM_SIGN, x)
-
-def square(x, name=None):
-    return _unop(LM_SQUARE, x)
-
-def relu(features, name=None):
-    return _unop(LM_RELU, features)
-
-def exp(x, name=None):
-    return _unop(LM_EXP, x)
-
-def log(x, name=None):
-    return _unop(LM_LOG, x)
-
-def log1p(x, name=None):
-    return _unop(LM_LOG1P, x)
-
-def sqrt(x, name=None):
-    return _unop(LM_SQRT, x)
-
-def rsqrt(x, name=None):
-    return _unop(LM_RSQRT, x)
-
-def reciprocal(x, name=None):
-    return _unop(LM_RECIPROCAL, x)
-
-def tanh(x, name=None):
-    return _unop(LM_TANH, x)
-
-def sigmoid(x, name=None):
-    return _unop(LM_SIGMOID, x)
-
-def erf(x, name=None):
-    return _unop(LM_ERF, x)
-
-def softplus(features, name=None):
-    return _unop(LM_SOFTPLUS, features)
-
-def logical_not(x, name=None):
-    return _unop(LM_LOGICAL_NOT, x)
+def export_ops(namespace, where):
+    """Put the registry's functions exported from `where` ("tf", "math", "nn") into namespace."""
+    for op in OPS:
+        if where in op.exports:
+            namespace[op.name] = op.fn
 
 
 def where(condition, x=None, y=None, name=None):

@@ -1,14 +1,15 @@
 """tf.math: elementwise math, comparisons and reductions."""
+from lamina import _core
 from lamina._core import (  # noqa: F401
-    add, subtract, multiply, divide, truediv, floordiv, floormod, floormod as mod, pow_ as pow,
-    maximum, minimum, equal, not_equal, less, less_equal, greater, greater_equal,
-    logical_and, logical_or, logical_xor, logical_not,
-    negative, abs_ as abs, sign, square, exp, log, log1p, sqrt, rsqrt, reciprocal, tanh, sigmoid,
-    erf, softplus, softmax, log_softmax,
+    # the registry's elementwise ops exported to tf.math are added below
+    add, subtract, divide, floormod as mod, abs_ as abs, square, exp, log, sqrt, less, equal,
+    not_equal, softmax, log_softmax,
     reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_any, reduce_all,
     argmax, argmin, convert_to_tensor, stop_gradient, where, zeros_like, squeeze,
 )
 from lamina.nn import log_sigmoid  # noqa: F401
+
+_core.export_ops(globals(), "math")  # the rows of csrc/ops/ops.def
 
 
 def add_n(inputs, name=None):

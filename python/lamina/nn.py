@@ -9,6 +9,9 @@ from lamina._core import (  # noqa: F401
     negative, reduce_sum, reduce_mean, cast, convert_to_tensor, one_hot, abs_, square,
     clip_by_value, reshape, expand_dims, stop_gradient,
 )
+from lamina import _core
+
+_core.export_ops(globals(), "nn")  # relu, sigmoid, ...: the rows of csrc/ops/ops.def
 
 _SQRT1_2 = 0.7071067811865476
 

@@ -125,27 +125,25 @@ lm_status lm_broadcast_shapes(const char *op, int na, const int64_t *a, int nb, 
                               int *nout, int64_t *out);
 
 /* ---- elementwise ------------------------------------------------------------------------------ */
-/* Inputs must share a dtype (TypeError otherwise). float16/bfloat16 compute in float32. */
+/* Inputs must share a dtype (TypeError otherwise). float16/bfloat16 compute in float32.
+ * The ops are the rows of csrc/ops/ops.def (the op registry), in its order: LM_ADD, LM_SUB,
+ * LM_MUL, LM_DIV (true division: int32/int64 give float64, as tf.math.truediv), LM_FLOORDIV
+ * and LM_MOD (floor division and modulo with the divisor's sign; integer division by zero is an
+ * error), LM_POW (integer pow with a negative exponent is an error), LM_MAXIMUM, LM_MINIMUM,
+ * comparisons LM_EQ .. LM_GE (-> bool), LM_LOGICAL_AND/OR/XOR (bool only). */
 typedef enum lm_binop {
-    LM_ADD, LM_SUB, LM_MUL,
-    LM_DIV,        /* true division: int32/int64 give float64, as tf.math.truediv */
-    LM_FLOORDIV,   /* floor of the quotient; integer division by zero is an error */
-    LM_MOD,        /* floor modulo, sign of the divisor (Python / TF floormod) */
-    LM_POW,        /* integer pow with a negative exponent is an error */
-    LM_MAXIMUM, LM_MINIMUM,
-    LM_EQ, LM_NE, LM_LT, LM_LE, LM_GT, LM_GE,       /* -> bool */
-    LM_LOGICAL_AND, LM_LOGICAL_OR, LM_LOGICAL_XOR,  /* bool only */
+#define LM_BINARY(ID, ...) LM_##ID,
+#include "../../ops/ops.def"
     LM_NBINOP
 } lm_binop;
 const char *lm_binop_name(lm_binop op);   /* TF's name: "add", "floordiv", "greater_equal", ... */
 lm_status lm_binary(lm_binop op, const lm_tensor *a, const lm_tensor *b, lm_tensor **out);
 
+/* LM_NEG, LM_ABS, LM_EXP, ...: the unary rows of csrc/ops/ops.def, which say which dtypes each
+ * takes (numbers keeping their dtype, floats only, or bool only). */
 typedef enum lm_unop {
-    LM_NEG, LM_ABS, LM_SIGN, LM_SQUARE,            /* numeric, keep dtype */
-    LM_RELU,                                       /* numeric, keep dtype */
-    LM_EXP, LM_LOG, LM_LOG1P, LM_SQRT, LM_RSQRT,   /* float only */
-    LM_RECIPROCAL, LM_TANH, LM_SIGMOID, LM_ERF, LM_SOFTPLUS,
-    LM_LOGICAL_NOT,                                /* bool only */
+#define LM_UNARY(ID, ...) LM_##ID,
+#include "../../ops/ops.def"
     LM_NUNOP
 } lm_unop;
 const char *lm_unop_name(lm_unop op);

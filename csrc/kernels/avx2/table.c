@@ -1,20 +1,17 @@
-/* The avx2 kernel table. */
+/* The avx2 kernel table: ref's, with the float32 loops compiled for AVX2, the vector unary
+ * polynomials and the AVX2 GEMM. */
 #include "../binary_f32.inc"
 
-const lm_kernel_table lm_kernels_avx2 = {
-    .name = "avx2",
-    .f32_add = k_add,
-    .f32_sub = k_sub,
-    .f32_mul = k_mul,
-    .f32_div = k_div,
-    .f32_exp = lm_avx2_f32_exp,
-    .f32_log = lm_avx2_f32_log,
-    .f32_tanh = lm_avx2_f32_tanh,
-    .f32_sigmoid = lm_avx2_f32_sigmoid,
-    .f32_erf = lm_avx2_f32_erf,
-    .f32_relu = lm_avx2_f32_relu,
-
-    /* ---- GEMM ---- */
-    .gemm_f32 = &lm_gemm_avx2_f32,
-    .gemm_f64 = &lm_gemm_avx2_f64,
-};
+void lm_kernels_init_avx2(lm_kernel_table *t) {
+    lm_kernels_init_ref(t);
+    t->name = "avx2";
+    binary_f32_fill(t);
+    t->f32_unary[LM_EXP] = lm_avx2_f32_exp;
+    t->f32_unary[LM_LOG] = lm_avx2_f32_log;
+    t->f32_unary[LM_TANH] = lm_avx2_f32_tanh;
+    t->f32_unary[LM_SIGMOID] = lm_avx2_f32_sigmoid;
+    t->f32_unary[LM_ERF] = lm_avx2_f32_erf;
+    t->f32_unary[LM_RELU] = lm_avx2_f32_relu;
+    t->gemm_f32 = &lm_gemm_avx2_f32;
+    t->gemm_f64 = &lm_gemm_avx2_f64;
+}

@@ -1,22 +1,19 @@
-/* The avx512 kernel table. */
+/* The avx512 kernel table: avx2's, with the float32 loops compiled for AVX-512, the 16-lane
+ * vector math (unary_avx512.c) and the AVX-512 GEMM (gemm_avx512.c). */
 #include "../binary_f32.inc"
 
-const lm_kernel_table lm_kernels_avx512 = {
-    .name = "avx512",
-    .f32_add = k_add,
-    .f32_sub = k_sub,
-    .f32_mul = k_mul,
-    .f32_div = k_div,
-    .f32_exp = lm_avx512_f32_exp,
-    .f32_log = lm_avx512_f32_log,
-    .f32_tanh = lm_avx512_f32_tanh,
-    .f32_sigmoid = lm_avx512_f32_sigmoid,
-    .f32_erf = lm_avx512_f32_erf,
-    .f32_relu = lm_avx512_f32_relu,
-    .f32_log1p = lm_avx512_f32_log1p,
-    .f32_softplus = lm_avx512_f32_softplus,
-
-    /* ---- GEMM ---- */
-    .gemm_f32 = &lm_gemm_avx512_f32,
-    .gemm_f64 = &lm_gemm_avx512_f64,
-};
+void lm_kernels_init_avx512(lm_kernel_table *t) {
+    lm_kernels_init_avx2(t);
+    t->name = "avx512";
+    binary_f32_fill(t);
+    t->f32_unary[LM_EXP] = lm_avx512_f32_exp;
+    t->f32_unary[LM_LOG] = lm_avx512_f32_log;
+    t->f32_unary[LM_LOG1P] = lm_avx512_f32_log1p;
+    t->f32_unary[LM_TANH] = lm_avx512_f32_tanh;
+    t->f32_unary[LM_SIGMOID] = lm_avx512_f32_sigmoid;
+    t->f32_unary[LM_ERF] = lm_avx512_f32_erf;
+    t->f32_unary[LM_SOFTPLUS] = lm_avx512_f32_softplus;
+    t->f32_unary[LM_RELU] = lm_avx512_f32_relu;
+    t->gemm_f32 = &lm_gemm_avx512_f32;
+    t->gemm_f64 = &lm_gemm_avx512_f64;
+}

@@ -1,42 +1,27 @@
-/* The ref kernel table. */
+/* The ref kernel table: portable C, the oracle of the others. Its float32 unary loops are the
+ * float bodies of ops/ops.def's rows with a kernel slot, so the ref ISA gives the scalar results
+ * exactly. */
 #include "../binary_f32.inc"
+#include "ops/scalar.h"
 
-#include <math.h>
+#include <tgmath.h>
 
-/* The float32 unary loops: the libm formulas of ops/unary.c, so that the ref ISA gives the
- * scalar results exactly (sigmoid: exp(-|x|) never overflows; relu keeps NaN). */
-static inline float sigmoid1(float x) {
-    float e = expf(-fabsf(x));
-    return x >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-#define LM_UN_LOOP(NAME, EXPR)                                                                 \
-    static void NAME(int64_t n, const float *x, float *out) {                                  \
+#define LM_KSLOT_UN__(ID, BODY)
+#define LM_KSLOT_UN_K(ID, BODY)                                                                \
+    static void k_##ID(int64_t n, const float *x_, float *out) {                               \
         for (int64_t i = 0; i < n; i++) {                                                      \
-            const float v = x[i];                                                              \
-            out[i] = EXPR;                                                                     \
+            const float x = x_[i];                                                             \
+            out[i] = BODY;                                                                     \
         }                                                                                      \
     }
-LM_UN_LOOP(k_exp, expf(v))
-LM_UN_LOOP(k_log, logf(v))
-LM_UN_LOOP(k_tanh, tanhf(v))
-LM_UN_LOOP(k_sigmoid, sigmoid1(v))
-LM_UN_LOOP(k_erf, erff(v))
-LM_UN_LOOP(k_relu, (v > 0) | (v != v) ? v : 0.0f)
+#define LM_UNARY(ID, name, dtypes, ib, fb, saves, kslot, ...) LM_KSLOT_UN_##kslot(ID, fb)
+#include "ops/ops.def"
 
-const lm_kernel_table lm_kernels_ref = {
-    .name = "ref",
-    .f32_add = k_add,
-    .f32_sub = k_sub,
-    .f32_mul = k_mul,
-    .f32_div = k_div,
-    .f32_exp = k_exp,
-    .f32_log = k_log,
-    .f32_tanh = k_tanh,
-    .f32_sigmoid = k_sigmoid,
-    .f32_erf = k_erf,
-    .f32_relu = k_relu,
-
-    /* ---- GEMM ---- */
-    .gemm_f32 = &lm_gemm_ref_f32,
-    .gemm_f64 = &lm_gemm_ref_f64,
-};
+void lm_kernels_init_ref(lm_kernel_table *t) {
+    *t = (lm_kernel_table){.name = "ref", .gemm_f32 = &lm_gemm_ref_f32, .gemm_f64 = &lm_gemm_ref_f64};
+    binary_f32_fill(t);
+#define LM_KSLOT_SET__(ID)
+#define LM_KSLOT_SET_K(ID) t->f32_unary[LM_##ID] = k_##ID;
+#define LM_UNARY(ID, name, dtypes, ib, fb, saves, kslot, ...) LM_KSLOT_SET_##kslot(ID)
+#include "ops/ops.def"
+}

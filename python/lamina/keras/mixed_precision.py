@@ -135,9 +135,12 @@ def deserialize(config, custom_objects=None):
     raise ValueError(f"Cannot deserialize a dtype policy from {config!r}")
 
 
-class LossScaleOptimizer:  # placeholder name for code that only references it
-    def __init__(self, *a, **k):
-        raise NotImplementedError("LossScaleOptimizer is not implemented in lamina")
+def __getattr__(name):
+    # LossScaleOptimizer lives with the optimizers (imported lazily: optimizers import keras)
+    if name == "LossScaleOptimizer":
+        from lamina.keras.optimizers.loss_scale import LossScaleOptimizer
+        return LossScaleOptimizer
+    raise AttributeError(f"module 'lamina.keras.mixed_precision' has no attribute {name!r}")
 
 
 experimental = type("experimental", (), {"Policy": Policy, "global_policy": staticmethod(global_policy),

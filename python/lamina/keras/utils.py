@@ -123,3 +123,14 @@ def set_random_seed(seed):
     random.seed(seed)
     np.random.seed(seed)
     lamina.random.set_seed(seed)
+
+
+def unpack_x_y_sample_weight(data):
+    """(x, y, sample_weight) from a batch as train_step receives it."""
+    from lamina.keras.engine.training_arrays import unpack_x_y_sample_weight as unpack
+    return unpack(data)
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    from lamina.keras.engine.training_arrays import pack_x_y_sample_weight as pack
+    return pack(x, y, sample_weight)

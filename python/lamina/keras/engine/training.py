@@ -11,7 +11,8 @@ from lamina.keras.engine.keras_tensor import flatten, map_structure, is_symbolic
 
 
 class History:
-    """What fit() returns: history[name] is the list of per-epoch values."""
+    """What fit() returns: history[name] is the list of per-epoch values; params holds
+    verbose / epochs / steps."""
 
     def __init__(self):
         self.history = {}
@@ -19,37 +20,38 @@ class History:
         self.model = None
         self.params = {}
 
+    def set_model(self, model):
+        self.model = model
 
-def _as_numpy(x):
-    if x is None:
-        return None
-    if isinstance(x, dict):
-        return {k: _as_numpy(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
-        return [_as_numpy(v) for v in x]
-    return np.asarray(x)
+    def set_params(self, params):
+        self.params = params
 
-
-def _as_data(x):
-    if x is None:
-        return None
-    if isinstance(x, dict):
-        return {k: _as_data(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_as_data(v) for v in x]
-    if isinstance(x, np.ndarray) and x.dtype == np.float64:
-        return _core.convert_to_tensor(x.astype(np.float32))
-    return _convert_inputs(x)
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for k, v in (logs or {}).items():
+            self.history.setdefault(k, []).append(v)
 
 
-def _take(x, idx):
-    if x is None:
-        return None
-    if isinstance(x, dict):
-        return {k: _take(v, idx) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_take(v, idx) for v in x]
-    return x[idx]
+def _should_validate(epoch, validation_freq):
+    if isinstance(validation_freq, int):
+        return (epoch + 1) % validation_freq == 0
+    return (epoch + 1) in validation_freq
+
+
+def _n_samples(x):
+    from lamina.keras.engine.training_arrays import num_samples, _as_numpy
+    return num_samples(_as_numpy(x))
+
+
+def _concat_outputs(outputs):
+    """The per-batch outputs of predict_step joined along the batch axis (as NumPy)."""
+    first = outputs[0]
+    if isinstance(first, dict):
+        return {k: _concat_outputs([o[k] for o in outputs]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_concat_outputs([o[i] for o in outputs]) for i in range(len(first)))
+    arrs = [np.asarray(o.numpy() if hasattr(o, "numpy") else o) for o in outputs]
+    return np.concatenate(arrs) if arrs[0].ndim else np.stack(arrs)
 
 
 class Model(Layer):
@@ -306,36 +308,65 @@ class Model(Layer):
     # ---- training: compile / fit / evaluate / predict (eager, with a GradientTape) ----------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
-                jit_compile=None, **kwargs):
-        from lamina.keras import optimizers, losses as losses_mod, metrics as metrics_mod
-        self.optimizer = optimizers.get(optimizer)
-        self.loss = loss
-        object.__setattr__(self, "_compiled_loss", losses_mod.get(loss) if loss is not None else None)
-        object.__setattr__(self, "_loss_tracker", metrics_mod.Mean(name="loss"))
-        object.__setattr__(self, "_compiled_metrics",
-                           [metrics_mod.resolve_compiled(m, loss) for m in flatten(metrics or [])])
-        object.__setattr__(self, "_run_eagerly", run_eagerly)
-        object.__setattr__(self, "_is_compiled", True)
+                jit_compile=None, pss_evaluation_shards=0, **kwargs):
+        from lamina.keras import optimizers, mixed_precision
+        from lamina.keras.engine.compile_utils import LossesContainer, MetricsContainer
+        steps_per_execution = kwargs.pop("experimental_steps_per_execution",
+                                         steps_per_execution)
+        if kwargs:
+            raise TypeError(f"Invalid keyword argument(s) in `compile()`: {tuple(kwargs)}. "
+                            f"Valid keyword arguments include \"cloning\", "
+                            f"\"experimental_run_tf_function\", \"distribute\", "
+                            f"\"target_tensors\", or \"sample_weight_mode\".")
+        opt = optimizers.get(optimizer)
+        policy = getattr(self, "_dtype_policy", None) or mixed_precision.global_policy()
+        if getattr(policy, "name", None) == "mixed_float16" and \
+                not isinstance(opt, optimizers.LossScaleOptimizer):
+            opt = optimizers.LossScaleOptimizer(opt)
+        s = object.__setattr__
+        s(self, "optimizer", opt)
+        s(self, "loss", loss)
+        s(self, "compiled_loss", LossesContainer(loss, loss_weights,
+                                                 output_names=self._compile_output_names()))
+        s(self, "compiled_metrics", MetricsContainer(metrics, weighted_metrics,
+                                                     output_names=self._compile_output_names()))
+        s(self, "_run_eagerly", run_eagerly)
+        s(self, "_steps_per_execution", int(steps_per_execution or 1))
+        s(self, "_jit_compile", jit_compile)
+        s(self, "stop_training", False)
+        s(self, "_is_compiled", True)
+
+    def _compile_output_names(self):
+        if getattr(self, "_is_graph_network", False):
+            return list(self.output_names)
+        return None
 
     @property
     def run_eagerly(self):
-        return bool(self.dynamic or getattr(self, "_run_eagerly", None) or True)
+        # lamina has no graph mode: every step runs eagerly
+        return True
 
     @run_eagerly.setter
     def run_eagerly(self, value):
         object.__setattr__(self, "_run_eagerly", value)
 
-    def _check_compiled(self):
+    @property
+    def steps_per_execution(self):
+        return getattr(self, "_steps_per_execution", 1)
+
+    def _assert_compile_was_called(self):
         if not getattr(self, "_is_compiled", False):
             raise RuntimeError("You must compile your model before training/testing. Use "
                                "`model.compile(optimizer, loss)`.")
 
+    _check_compiled = _assert_compile_was_called
+
     @property
     def metrics(self):
         out = []
-        if getattr(self, "_is_compiled", False) and getattr(self, "_trained", False):
-            out.append(self._loss_tracker)
-            out.extend(self._compiled_metrics)
+        if getattr(self, "_is_compiled", False):
+            out += self.compiled_loss.metrics
+            out += self.compiled_metrics.metrics
         out.extend(Layer.metrics.fget(self))
         return out
 
@@ -346,156 +377,163 @@ class Model(Layer):
     def reset_metrics(self):
         for m in self.metrics:
             m.reset_state()
-        if getattr(self, "_is_compiled", False):
-            self._loss_tracker.reset_state()
-            for m in self._compiled_metrics:
-                m.reset_state()
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
-        total = None
-        if self._compiled_loss is not None and y is not None:
-            fn = self._compiled_loss
-            ys, ps = flatten(y), flatten(y_pred)
-            for yt, yp in zip(ys, ps):
-                mask = getattr(yp, "_keras_mask", None)
-                if mask is not None:
-                    # a masked output: the mean of the per-position losses that are unmasked
-                    per = fn.call(yt, yp) if hasattr(fn, "call") else fn(yt, yp)
-                    m = _core.cast(_core.convert_to_tensor(mask), per.dtype)
-                    m = _core.reshape(m, tuple(per.shape.as_list())) if m.ndim != per.ndim else m
-                    if sample_weight is not None:
-                        w = _core.cast(_core.convert_to_tensor(sample_weight), per.dtype)
-                        m = m * _core.reshape(w, (-1,) + (1,) * (per.ndim - 1))
-                    l = _core.reduce_sum(per * m) / _core.maximum(_core.reduce_sum(m), 1.0)
-                elif hasattr(fn, "reduction"):
-                    l = fn(yt, yp, sample_weight)
-                else:
-                    per = fn(yt, yp)
-                    if sample_weight is not None:
-                        per = per * _core.cast(_core.convert_to_tensor(sample_weight), per.dtype)
-                    l = _core.reduce_mean(per)
-                total = l if total is None else total + l
-        extra = self.losses
-        if extra:
-            s = extra[0]
-            for v in extra[1:]:
-                s = s + v
-            s = _core.cast(s, total.dtype) if total is not None and s.dtype != total.dtype else s
-            total = s if total is None else total + s
-        if total is None:
-            total = _core.constant(0.0)
-        return total
+        """The compiled loss plus the model's added losses (tf.keras's compute_loss)."""
+        del x
+        return self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses,
+                                  model=self)
 
-    def _step(self, x, y, sample_weight, training):
+    def compute_metrics(self, x, y, y_pred, sample_weight):
+        del x
+        self.compiled_metrics.update_state(y, y_pred, sample_weight, model=self)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            if isinstance(r, dict):
+                out.update(r)
+            else:
+                out[m.name] = r
+        return out
+
+    def _validate_target_and_loss(self, y, loss):
+        if self.loss and y is None:
+            raise ValueError(f"Target data is missing. Your model was compiled with "
+                             f"loss={self.loss}, and therefore expects target data to be "
+                             f"provided in `fit()`.")
+        if loss is None:
+            raise ValueError("No loss found. You may have forgotten to provide a `loss` argument "
+                             "in the `compile()` method.")
+
+    def train_step(self, data):
+        """One optimizer step on a batch; returns the metrics' results (tf.keras's)."""
         import lamina
-        x = _as_data(x)
-        y = _as_data(y)
-        if training:
-            with lamina.GradientTape() as tape:
-                y_pred = self(x, training=True)
-                loss = self.compute_loss(x, y, y_pred, sample_weight)
-            variables = self.trainable_weights
-            if variables:
-                grads = tape.gradient(loss, variables)
-                pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
-                if pairs:
-                    self.optimizer.apply_gradients(pairs)
-        else:
-            y_pred = self(x, training=False)
+        from lamina.keras.engine.training_arrays import unpack_x_y_sample_weight
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with lamina.GradientTape() as tape:
+            y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
-        n = len(flatten(x)[0]) if hasattr(flatten(x)[0], "shape") and flatten(x)[0].ndim else 1
-        self._loss_tracker.update_state(loss, sample_weight=float(n))
-        if y is not None:
-            for m in self._compiled_metrics:
-                for yt, yp in zip(flatten(y), flatten(y_pred)):
-                    m.update_state(yt, yp)
-        object.__setattr__(self, "_trained", True)
-        return {m.name: float(m.result()) for m in self.metrics}
+        self._validate_target_and_loss(y, loss)
+        self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _results(self, logs, return_dict):
-        if return_dict:
-            return logs
-        vals = list(logs.values())
-        return vals[0] if len(vals) == 1 else vals
+    def test_step(self, data):
+        from lamina.keras.engine.training_arrays import unpack_x_y_sample_weight
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        self.compute_loss(x, y, y_pred, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        from lamina.keras.engine.training_arrays import unpack_x_y_sample_weight
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _one_batch(self, x, y, sample_weight, class_weight=None):
+        from lamina.keras.engine.training_arrays import ArrayData
+        data = ArrayData(x, y, sample_weight, batch_size=max(1, _n_samples(x)),
+                         class_weight=class_weight)
+        return next(iter(data.batches()))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
                        reset_metrics=True, return_dict=False):
-        self._check_compiled()
+        from lamina.keras.engine.training_arrays import to_python, flatten_metrics_in_order
+        self._assert_compile_was_called()
         if reset_metrics:
             self.reset_metrics()
-        return self._results(self._step(x, y, sample_weight, True), return_dict)
+        logs = to_python(self.train_step(self._one_batch(x, y, sample_weight, class_weight)))
+        return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
                       return_dict=False):
-        self._check_compiled()
+        from lamina.keras.engine.training_arrays import to_python, flatten_metrics_in_order
+        self._assert_compile_was_called()
         if reset_metrics:
             self.reset_metrics()
-        return self._results(self._step(x, y, sample_weight, False), return_dict)
+        logs = to_python(self.test_step(self._one_batch(x, y, sample_weight)))
+        return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
 
     def predict_on_batch(self, x):
-        return self.predict(x)
+        out = self.predict_step(self._one_batch(x, None, None))
+        return map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, **kwargs):
-        """Mini-batch training (batches of 32 by default); returns a History."""
-        self._check_compiled()
-        x, y = _as_numpy(x), _as_numpy(y)
-        n = len(flatten(x)[0])
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1, max_queue_size=10, workers=1,
+            use_multiprocessing=False):
+        """Train for epochs: each epoch resets the metrics and runs self.train_step on every
+        batch; the last batch's logs (plus val_* from evaluate) go to the History."""
+        from lamina.keras.engine.training_arrays import ArrayData, to_python, \
+            unpack_x_y_sample_weight
+        self._assert_compile_was_called()
+        if callbacks:
+            raise NotImplementedError("fit(callbacks=...) is not implemented in lamina yet")
+        data = ArrayData(x, y, sample_weight, batch_size, shuffle, class_weight, steps_per_epoch)
         if validation_split and validation_data is None:
-            cut = int(n * (1 - validation_split))
-            validation_data = (_take(x, slice(cut, n)), _take(y, slice(cut, n)))
-            x, y = _take(x, slice(0, cut)), _take(y, slice(0, cut))
-            n = cut
-        batch_size = batch_size or 32
+            validation_data = data.split(validation_split)
+        val = None
+        if validation_data is not None:
+            vx, vy, vw = unpack_x_y_sample_weight(tuple(validation_data))
+            val = (vx, vy, vw)
         history = History()
-        rng = np.random.default_rng()
+        history.set_model(self)
+        history.set_params({"verbose": verbose, "epochs": epochs,
+                            "steps": data.steps_per_epoch})
+        object.__setattr__(self, "history", history)
+        object.__setattr__(self, "stop_training", False)
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
-            order = rng.permutation(n) if shuffle else np.arange(n)
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                sw = None if sample_weight is None else np.asarray(sample_weight)[idx]
-                logs = self._step(_take(x, idx), _take(y, idx), sw, True)
-            if validation_data is not None:
-                vx, vy = validation_data[0], validation_data[1]
-                vlogs = self.evaluate(vx, vy, batch_size=batch_size, return_dict=True)
-                logs = dict(logs)
-                logs.update({"val_" + k: v for k, v in vlogs.items()})
-            history.epoch.append(epoch)
-            for k, v in logs.items():
-                history.history.setdefault(k, []).append(v)
+            logs = {}
+            for batch in data.batches():
+                logs = self.train_step(batch)
+            epoch_logs = to_python(logs)
+            if val is not None and _should_validate(epoch, validation_freq):
+                val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
+                                         batch_size=validation_batch_size or data.batch_size,
+                                         steps=validation_steps, verbose=0, return_dict=True)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            history.on_epoch_end(epoch, epoch_logs)
             if verbose == 1 or verbose is True:
                 print(f"Epoch {epoch + 1}/{epochs} - " +
-                      " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        history.model = self
+                      " - ".join(f"{k}: {v:.4f}" for k, v in epoch_logs.items()))
+            if self.stop_training:
+                break
         return history
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, **kwargs):
-        self._check_compiled()
-        x, y = _as_numpy(x), _as_numpy(y)
-        n = len(flatten(x)[0])
-        batch_size = batch_size or 32
+                 steps=None, callbacks=None, max_queue_size=10, workers=1,
+                 use_multiprocessing=False, return_dict=False, **kwargs):
+        from lamina.keras.engine.training_arrays import ArrayData, to_python, \
+            flatten_metrics_in_order
+        self._assert_compile_was_called()
+        unknown = set(kwargs) - {"_use_cached_eval_dataset"}
+        if unknown:
+            raise TypeError(f"Invalid keyword arguments: {sorted(unknown)}")
+        data = ArrayData(x, y, sample_weight, batch_size, shuffle=False, steps=steps)
         self.reset_metrics()
         logs = {}
-        for start in range(0, n, batch_size):
-            idx = np.arange(start, min(n, start + batch_size))
-            sw = None if sample_weight is None else np.asarray(sample_weight)[idx]
-            logs = self._step(_take(x, idx), _take(y, idx), sw, False)
-        return self._results(logs, return_dict)
+        for batch in data.batches():
+            logs = self.test_step(batch)
+        logs = to_python(logs)
+        return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
-        if batch_size is None or len(flatten(_as_numpy(x))[0]) <= batch_size:
-            out = self(_as_data(x), training=False)
-            return map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
-        x = _as_numpy(x)
-        n = len(flatten(x)[0])
-        parts = [self.predict(_take(x, np.arange(s, min(n, s + batch_size))))
-                 for s in range(0, n, batch_size)]
-        if isinstance(parts[0], (list, tuple)):
-            return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
-        return np.concatenate(parts)
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False):
+        from lamina.keras.engine.training_arrays import ArrayData
+        data = ArrayData(x, None, None, batch_size, shuffle=False, steps=steps)
+        outputs = []
+        for batch in data.batches():
+            outputs.append(self.predict_step(batch))
+        if not outputs:
+            raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). "
+                             "Please use `Model.compile(..., run_eagerly=True)`, or "
+                             "`tf.config.run_functions_eagerly(True)` for more information of "
+                             "where went wrong, or file a issue/bug to `tf.keras`.")
+        return _concat_outputs(outputs)
 
     def __call__(self, *args, **kwargs):
         return Layer.__call__(self, *args, **kwargs)
