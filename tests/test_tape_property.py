@@ -10,13 +10,21 @@ UNARY = [tf.tanh, tf.sigmoid, tf.math.softplus, tf.math.erf, lambda x: x * x,
          lambda x: tf.exp(x * 0.3), lambda x: tf.math.log(x * x + 1.0), tf.negative]
 
 
+def _broadcasts(a, b):
+    try:
+        np.broadcast_shapes(tuple(a), tuple(b))
+        return True
+    except ValueError:
+        return False
+
+
 def build(ops, x, y):
     """Apply the op codes in `ops` to (x, y), keeping one running value."""
     v = x
     for kind, arg in ops:
         if kind == "unary":
             v = UNARY[arg % len(UNARY)](v)
-        elif kind == "binary":
+        elif kind == "binary" and _broadcasts(v.shape, y.shape):  # (a transpose may not)
             v = [tf.add, tf.subtract, tf.multiply, tf.maximum][arg % 4](v, y)
         elif kind == "reduce" and v.ndim:
             axis = arg % v.ndim - v.ndim  # a negative axis
