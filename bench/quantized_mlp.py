@@ -9,7 +9,8 @@ not trivially separated. Timed: model(x) at batch 1 and 32 for the float32 model
 model after model.quantize("int8"). With --ort PYTHON (an interpreter with onnx and
 onnxruntime, e.g. /work/tfenv/bin/python) the same weights also run as an ONNX model in ONNX
 Runtime, float32 and after onnxruntime.quantization.quantize_dynamic (int8 weights), timed in a
-child process right after lamina's figures.
+child process right after lamina's figures. Also timed: the same weights under the
+mixed_bfloat16 policy (vdpbf16ps on packed weights where the CPU has AVX512_BF16).
 """
 import argparse
 import json
@@ -103,7 +104,14 @@ def main():
         warnings.simplefilter("ignore")
         q.quantize("int8")
 
+    prev = tf.keras.mixed_precision.global_policy()
+    tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    mb = mlp()
+    mb.set_weights(weights)
+    tf.keras.mixed_precision.set_global_policy(prev)
+
     pf = m(xte).numpy().argmax(1)
+    pb = tf.cast(mb(xte), "float32").numpy().argmax(1)
     pq = q(xte).numpy().argmax(1)
     print(f"lamina {tf.__version__}, ISA {tf.isa()}, int8 kernel {tf._core.qdense_kernel()}, "
           f"threads {args.threads}; machine shared with other jobs")
@@ -118,8 +126,11 @@ def main():
         n = 2000 if b == 1 else 300
         times[("f32", b)] = median_us(lambda: m(x), n, timer=timer)
         times[("int8", b)] = median_us(lambda: q(x), n, timer=timer)
+        times[("bf16", b)] = median_us(lambda: mb(x), n, timer=timer)
         print(f"batch {b:2d}: float32 {times[('f32', b)]:8.1f} us, int8 {times[('int8', b)]:8.1f}"
-              f" us -> int8 {times[('f32', b)] / times[('int8', b)]:.2f}x float32")
+              f" us, mixed_bfloat16 {times[('bf16', b)]:8.1f} us -> int8 "
+              f"{times[('f32', b)] / times[('int8', b)]:.2f}x, bf16 "
+              f"{times[('f32', b)] / times[('bf16', b)]:.2f}x float32")
     if args.ort:
         with tempfile.TemporaryDirectory() as d:
             npz = os.path.join(d, "w.npz")
