@@ -88,6 +88,10 @@ lm_status lm_tape_pop(lm_tape *t) {
 
 void lm_tape_pause(lm_tape *t, int paused) { t->paused = paused != 0; }
 
+int lm_tape_active(const lm_tape *t) { return t->active; }
+
+int lm_tape_paused(const lm_tape *t) { return t->paused; }
+
 void lm_tape_set_persistent(lm_tape *t, int persistent) { t->persistent = persistent != 0; }
 
 lm_status lm_tape_watch(lm_tape *t, const lm_tensor *x) {

@@ -11,6 +11,9 @@ const char *lm_dtype_name(lm_dtype dt) {
     return (unsigned)dt < LM_NDTYPE ? NAMES[dt] : "invalid";
 }
 size_t lm_dtype_size(lm_dtype dt) { return (unsigned)dt < LM_NDTYPE ? SIZES[dt] : 0; }
+_Static_assert(LM_INT64 < LM_FLOAT16 && LM_FLOAT16 < LM_BFLOAT16 && LM_BFLOAT16 < LM_FLOAT32 &&
+                   LM_FLOAT32 < LM_FLOAT64 && LM_FLOAT64 + 1 == LM_NDTYPE,
+               "lm_dtype_is_float takes the float dtypes to be the range float16..float64");
 int lm_dtype_is_float(lm_dtype dt) { return dt >= LM_FLOAT16 && dt <= LM_FLOAT64; }
 int lm_dtype_is_int(lm_dtype dt) { return dt == LM_INT32 || dt == LM_INT64; }
 

@@ -82,7 +82,4 @@ static inline int lm_is_half(lm_dtype dt) { return dt == LM_FLOAT16 || dt == LM_
 typedef void (*lm_range_fn)(void *ctx, int64_t begin, int64_t end);
 void lm_parallel_for(int64_t n, int64_t min_chunk, lm_range_fn fn, void *ctx);
 
-/* Work worth releasing the GIL or splitting over threads for. */
-#define LM_BIG_WORK 32768
-
 #endif

@@ -150,6 +150,8 @@ static const lm_loop_fn LOOPS[LM_NBINOP][LM_NDTYPE] = {
 
 /* What each op takes and gives: the error message and the result dtype. */
 enum { ARITH, TRUEDIV, CHECKED, CMP, EQ, LOGIC };
+_Static_assert(CMP < EQ && EQ < LOGIC && CHECKED < CMP && TRUEDIV < CMP,
+               "result_dtype: the classes from CMP on give bool, those before keep the dtype");
 static const unsigned char CLASS[LM_NBINOP] = {
 #define LM_BINARY(ID, name, dtypes, ...) [LM_##ID] = dtypes,
 #include "ops.def"

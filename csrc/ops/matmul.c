@@ -275,8 +275,8 @@ static lm_status dense_composed(const lm_tensor *x, const lm_tensor *w, const lm
         if ((st = lm_binary(LM_ADD, t[n - 1], bias, &t[n]))) goto done;
         n++;
     }
-    static const lm_unop UNOPS[] = {[LM_ACT_RELU] = LM_RELU, [LM_ACT_SIGMOID] = LM_SIGMOID,
-                                    [LM_ACT_TANH] = LM_TANH};
+    static const lm_unop UNOPS[LM_NACT] = {[LM_ACT_RELU] = LM_RELU, [LM_ACT_SIGMOID] = LM_SIGMOID,
+                                           [LM_ACT_TANH] = LM_TANH};
     if (act == LM_ACT_GELU) {  /* x/2 * (1 + erf(x / sqrt 2)) */
         lm_tensor *z = t[n - 1], *half = NULL, *r2 = NULL, *one = NULL;
         if (!(st = lm_scalar_f64(z->dtype, 0.5, &half)) && !(st = lm_scalar_f64(z->dtype, 0.7071067811865476, &r2)) &&

@@ -222,6 +222,11 @@ cdef dict _DTYPE_BY_NAME = {
 }
 
 
+# tf's DataType enum values -> DType (tf.zeros(1, 1) passes 1, float32, as the dtype)
+_DTYPE_BY_ENUM = {1: float32, 2: float64, 3: int32, 9: int64, 10: bool_, 14: bfloat16,
+                  19: float16}
+
+
 def as_dtype(type_value):
     """Convert a DType, a name ("float32"), a NumPy dtype or a Python type to a lamina DType."""
     if isinstance(type_value, DType):
@@ -238,6 +243,13 @@ def as_dtype(type_value):
         return int32
     if type_value is bool:
         return bool_
+    if isinstance(type_value, int) and not isinstance(type_value, bool):
+        # tf's DataType enum values (tf.zeros(1, 1) passes 1 = float32)
+        d = _DTYPE_BY_ENUM.get(type_value)
+        if d is None:
+            raise TypeError(f"Cannot convert {type_value!r} to a lamina dtype: as a tf "
+                            f"DataType enum lamina knows {sorted(_DTYPE_BY_ENUM)}")
+        return d
     name = getattr(type_value, "name", None)
     if isinstance(name, str) and name in _DTYPE_BY_NAME and hasattr(type_value, "as_numpy_dtype"):
         return _DTYPE_BY_NAME[name]  # a tf.DType or another framework's dtype object

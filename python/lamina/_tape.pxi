@@ -10,6 +10,8 @@ cdef extern from "lamina/lamina.h" nogil:
     lm_status lm_tape_push(lm_tape *tape)
     lm_status lm_tape_pop(lm_tape *tape)
     void lm_tape_pause(lm_tape *tape, int paused)
+    int lm_tape_active(const lm_tape *tape)
+    int lm_tape_paused(const lm_tape *tape)
     void lm_tape_set_persistent(lm_tape *tape, int persistent)
     lm_status lm_tape_watch(lm_tape *tape, const lm_tensor *x)
     int lm_tape_tracks(const lm_tape *tape, const lm_tensor *x)
@@ -45,6 +47,15 @@ cdef class _Tape:
 
     def pause(self, bint paused):
         lm_tape_pause(self.tape, paused)
+
+    @property
+    def active(self):
+        """Pushed and not popped (the C tape's own flag: GradientTape keeps no copy)."""
+        return bool(lm_tape_active(self.tape))
+
+    @property
+    def paused(self):
+        return bool(lm_tape_paused(self.tape))
 
     def watch(self, Tensor x):
         check(lm_tape_watch(self.tape, x.t))

@@ -43,13 +43,22 @@ class GradientTape:
         self._persistent = bool(persistent)
         self._watch_accessed_variables = bool(watch_accessed_variables)
         self._tape = _core._Tape(self._persistent)
-        self._recording = False
-        self._paused = False   # inside stop_recording()
         self._used = False
         self._variables = {}   # id(var) -> var
         self._reads = {}       # id(var) -> tensors read from it while watched
         self._explicit = set()  # id(var) of variables passed to watch()
         self._customs = []      # custom-gradient nodes recorded on this tape (custom_gradient.py)
+
+    # Recording and paused are the C tape's flags, read where they live (no Python copy).
+    @property
+    def _recording(self):
+        """Entered and not exited: the C tape is on this thread's stack."""
+        return self._tape is not None and self._tape.active
+
+    @property
+    def _paused(self):
+        """Inside stop_recording() (or a custom_gradient body)."""
+        return self._tape is not None and self._tape.paused
 
     # ---- context ---------------------------------------------------------------------------
     def __enter__(self):
@@ -66,14 +75,12 @@ class GradientTape:
                              "an already-active tape.")
         self._live_tape().push()  # a used non-persistent tape entered again records afresh
         _tape_hooks.active_tapes().append(self)
-        self._recording = True
 
     def _pop(self):
         self._tape.pop()
         tapes = _tape_hooks.active_tapes()
         if self in tapes:
             tapes.remove(self)
-        self._recording = False
 
     # ---- watching ----------------------------------------------------------------------------
     def watch(self, tensor):
@@ -107,8 +114,7 @@ class GradientTape:
 
     def _variable_accessed(self, var, tensor):
         """Called (through lamina._tape_hooks) whenever a variable is read on this thread."""
-        if self._recording and not self._paused and self._tape is not None and \
-                self._watches(var):
+        if self._recording and not self._paused and self._watches(var):
             self._watch_variable(var, tensor)
 
     def _watches(self, var):
@@ -367,9 +373,7 @@ class _StopRecording:
         if not self._tape._recording or self._tape._paused:
             raise RuntimeError("Tape is not recording.")
         self._tape._tape.pause(True)
-        self._tape._paused = True
 
     def __exit__(self, typ, value, traceback):
-        self._tape._paused = False
         if self._tape._tape is not None:
             self._tape._tape.pause(False)

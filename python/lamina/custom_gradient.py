@@ -72,7 +72,7 @@ def _flatten_outputs(y):
 
 
 def _wants_tape(tape, inputs, variables):
-    if tape._tape is None or not tape._recording or tape._paused:
+    if not tape._recording or tape._paused:
         return False
     if any(tape._tape.tracks(x) for x in inputs):
         return True
@@ -93,9 +93,8 @@ def custom_gradient(f=None):
         collector = _VariableCollector()
         paused = []
         for t in tapes:
-            if t._tape is not None and t._recording and not t._paused:
+            if t._recording and not t._paused:
                 t._tape.pause(True)
-                t._paused = True
                 paused.append(t)
         _tape_hooks.active_tapes().append(collector)
         try:
@@ -103,7 +102,6 @@ def custom_gradient(f=None):
         finally:
             _tape_hooks.active_tapes().remove(collector)
             for t in paused:
-                t._paused = False
                 if t._tape is not None:
                     t._tape.pause(False)
         if not callable(grad_fn):

@@ -131,3 +131,42 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
         raise ValueError(f"sigmoid_cross_entropy_with_logits: labels of shape "
                          f"{tuple(labels.shape)} and logits of shape {tuple(logits.shape)} must match")
     return add(subtract(relu(logits), multiply(logits, labels)), softplus(negative(abs_(logits))))
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None):
+    """tf.nn.dropout: each element kept with probability 1 - rate and scaled by 1 / (1 - rate)
+    (the mask is a constant, so the gradient flows through the kept elements only)."""
+    import numpy as _np
+    from lamina import random as _random
+    x = _float(x, "x", "nn.dropout")
+    r = float(_np.asarray(rate.numpy() if hasattr(rate, "numpy") else rate))
+    if not 0.0 <= r < 1.0:
+        raise ValueError(f"`rate` must be a scalar tensor or a float in the range [0, 1). "
+                         f"Received: rate={rate}")
+    if r == 0.0:
+        return x
+    shape = tuple(x.shape.as_list()) if noise_shape is None else tuple(
+        int(d) if d is not None else x.shape[i] for i, d in enumerate(noise_shape))
+    # u uniform in [0, 1): keep where u >= rate (tf's rule)
+    keep = cast(_core.greater_equal(_random.uniform(shape, dtype=x.dtype, seed=seed), r),
+                x.dtype)
+    return x * (keep * (1.0 / (1.0 - r)))
+
+
+def embedding_lookup(params, ids, max_norm=None, name=None):
+    """tf.nn.embedding_lookup: the rows of params at ids (any shape of ids); max_norm clips each
+    looked-up row to that L2 norm."""
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:
+            raise NotImplementedError("embedding_lookup over a list of sharded params is not "
+                                      "supported by lamina; pass one tensor")
+        params = params[0]
+    ids = convert_to_tensor(ids)
+    if not ids.dtype.is_integer:
+        raise TypeError(f"nn.embedding_lookup: ids must be integers, got {ids.dtype.name}")
+    out = _core.gather(params, ids)
+    if max_norm is not None:
+        norm = _core.sqrt(reduce_sum(square(out), axis=-1, keepdims=True))
+        out = out * where(greater(norm, max_norm), max_norm / maximum(norm, 1e-30),
+                          _core.ones_like(norm))
+    return out

@@ -172,3 +172,16 @@ def test_metrics_reset_each_epoch_and_model_metrics_lists_compiled_ones():
     # learning rate 0: both epochs see the same data and report the same means
     assert hist.history["loss"][0] == pytest.approx(hist.history["loss"][1])
     assert hist.history["loss"][0] == pytest.approx(float(np.mean(y ** 2)), rel=1e-5)
+
+
+def test_bad_input_gets_clear_errors():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="cardinality"):
+        model.fit(np.ones((4, 2)), np.ones((3, 1)), verbose=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.fit(np.ones((4, 2)), np.ones((4, 1)), batch_size=0, verbose=0)
+    with pytest.raises(NotImplementedError, match="generator"):
+        model.fit((b for b in [np.ones((4, 2))]), verbose=0)
+    with pytest.raises(ValueError, match="validation_split"):
+        model.fit(np.ones((1, 2)), np.ones((1, 1)), validation_split=0.5, verbose=0)

@@ -30,7 +30,7 @@ typedef enum lm_status {
     LM_ENOTIMPL = 6,  /* not implemented yet                  -> NotImplementedError */
 } lm_status;
 
-/* Order matters: it is the promotion order used by lm_result_type. */
+/* Order matters: the float dtypes are the range float16 .. float64 (core/dtype.c asserts it). */
 typedef enum lm_dtype {
     LM_BOOL = 0,
     LM_INT32 = 1,
@@ -278,6 +278,8 @@ void lm_tape_free(lm_tape *tape);          /* NULL is fine; pops it if active */
 lm_status lm_tape_push(lm_tape *tape);     /* start recording on this thread */
 lm_status lm_tape_pop(lm_tape *tape);      /* stop recording (the tape keeps what it holds) */
 void lm_tape_pause(lm_tape *tape, int paused);  /* stop_recording(): 1 pauses, 0 resumes */
+int lm_tape_active(const lm_tape *tape);   /* pushed and not popped: on a thread's stack */
+int lm_tape_paused(const lm_tape *tape);   /* paused by lm_tape_pause (or its own gradient) */
 /* A persistent tape keeps what it saved after lm_tape_gradient (jacobians need several passes). */
 void lm_tape_set_persistent(lm_tape *tape, int persistent);
 /* Track x (float dtypes only; other dtypes are ignored, as they cannot have a gradient). */

@@ -17,8 +17,19 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     return y
 
 
+def _remember_logits(out, x):
+    # as tf.keras's activations do: crossentropy losses then work from the logits (exact where
+    # the probabilities saturate)
+    try:
+        out._keras_logits = x
+    except AttributeError:
+        pass
+    return out
+
+
 def sigmoid(x):
-    return _core_sigmoid(x)
+    x = _core.convert_to_tensor(x)
+    return _remember_logits(_core_sigmoid(x), x)
 
 
 def tanh(x):
@@ -34,7 +45,7 @@ def softmax(x, axis=-1):
     if x.ndim <= 1 and x.ndim != 1:
         raise ValueError(f"Cannot apply softmax to a tensor that is 1D or less. Received input "
                          f"of shape {tuple(x.shape)}")
-    return _core.softmax(x, axis=axis)
+    return _remember_logits(_core.softmax(x, axis=axis), x)
 
 
 def log_softmax(x, axis=-1):
@@ -95,7 +106,8 @@ _TABLE = {f.__name__: f for f in (relu, sigmoid, tanh, linear, softmax, log_soft
                                    hard_sigmoid, mish)}
 _TABLE["silu"] = swish
 # activations the fused C dense kernel applies itself
-FUSED = {relu: "relu", sigmoid: "sigmoid", tanh: "tanh", linear: None, gelu: "gelu",
+# (not keras's sigmoid: its output remembers its logits for the losses, see _remember_logits)
+FUSED = {relu: "relu", tanh: "tanh", linear: None, gelu: "gelu",
          _core_relu: "relu", _core_sigmoid: "sigmoid", _core_tanh: "tanh"}
 
 
@@ -118,6 +130,10 @@ def deserialize(name, custom_objects=None):
         return custom_objects[name]
     if name in _TABLE:
         return _TABLE[name]
+    from lamina.keras.utils import get_registered_object
+    found = get_registered_object(name, custom_objects)   # custom_object_scope, registered
+    if found is not None:
+        return found
     raise ValueError(f"Unknown activation function: {name!r}. Please ensure you are using a "
                      f"`keras.utils.custom_object_scope` and that this object is included in "
                      f"the scope.")

@@ -212,3 +212,49 @@ def in_train_phase(x, alt, training=None):
 
 def in_test_phase(x, alt, training=None):
     return in_train_phase(alt, x, training=training)
+
+
+# ---- random tensors (tf.keras.backend.random_*): lamina.random with floatx as the default dtype
+def _rdtype(dtype):
+    return dtype or floatx()
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    from lamina import random
+    return random.normal(shape, mean=mean, stddev=stddev, dtype=_rdtype(dtype), seed=seed)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    from lamina import random
+    return random.uniform(shape, minval=minval, maxval=maxval, dtype=_rdtype(dtype), seed=seed)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    from lamina import random
+    return random.truncated_normal(shape, mean=mean, stddev=stddev, dtype=_rdtype(dtype),
+                                   seed=seed)
+
+
+def random_bernoulli(shape, p=0.0, dtype=None, seed=None):
+    """1 with probability p, else 0."""
+    from lamina import random, _core
+    dt = _rdtype(dtype)
+    return _core.cast(_core.less(random.uniform(shape, dtype=dt, seed=seed), p), dt)
+
+
+random_binomial = random_bernoulli   # tf.keras 2's deprecated name for the same thing
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    from lamina.variables import Variable
+    return Variable(random_normal(shape, mean, scale, dtype, seed), name=name)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    from lamina.variables import Variable
+    return Variable(random_uniform(shape, low, high, dtype, seed), name=name)
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    from lamina import nn
+    return nn.dropout(x, level, noise_shape=noise_shape, seed=seed)

@@ -25,6 +25,11 @@ def _pair(y_true, y_pred):
     return y_true, y_pred
 
 
+def _is_tensor(x):
+    from lamina.variables import Variable
+    return isinstance(x, (_core.Tensor, Variable))
+
+
 def _mean(x, axis=-1):
     return _core.reduce_mean(x, axis=axis)
 
@@ -119,6 +124,10 @@ def _l2_normalize(x, axis):
 
 
 def cosine_similarity(y_true, y_pred, axis=-1):
+    for name, v in (("y_true", y_true), ("y_pred", y_pred)):
+        if not _t(v).dtype.is_floating:
+            raise TypeError(f"cosine_similarity: {name} must be floating point (tf's "
+                            f"l2_normalize), got {_t(v).dtype.name}")
     y_true, y_pred = _pair(y_true, y_pred)
     return -_core.reduce_sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
 
@@ -199,6 +208,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1,
 
 def _bce_elementwise(y_true, y_pred, from_logits):
     if from_logits:
+        if tuple(y_true.shape) != tuple(y_pred.shape):
+            raise ValueError(f"`logits` and `labels` must have the same shape, received "
+                             f"({tuple(y_pred.shape)} vs {tuple(y_true.shape)}).")
         # max(x, 0) - x * z + log(1 + exp(-|x|))
         return _core.maximum(y_pred, 0.0) - y_pred * y_true + _core.softplus(-_core.abs_(y_pred))
     eps = backend.epsilon()
@@ -276,8 +288,10 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
-        y_pred, y_true = _t(y_pred), _t(y_true)
-        y_pred, y_true, _ = squeeze_or_expand_dimensions(y_pred, y_true)
+        # tf.keras lines the ranks up only when both are tensors: NumPy arrays broadcast as
+        # they are (a (N, 1) target against a (N,) prediction gives an (N, N) loss)
+        if _is_tensor(y_pred) and _is_tensor(y_true):
+            y_pred, y_true, _ = squeeze_or_expand_dimensions(_t(y_pred), _t(y_true))
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):

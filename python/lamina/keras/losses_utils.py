@@ -45,6 +45,7 @@ def squeeze_or_expand_dimensions(y_pred, y_true=None, sample_weight=None):
     """tf.keras's rule: a target with one dimension less than the prediction, or a prediction
     ending in 1, loses its size-1 last dimension; a sample weight with one dimension more or less
     than the prediction is squeezed or expanded at the end."""
+    pred_rank = y_pred.ndim   # the weight is matched to the rank before any squeeze
     if y_true is not None:
         if y_pred.ndim - y_true.ndim != 1 or y_pred.shape[-1] == 1:
             y_true, y_pred = remove_squeezable_dimensions(y_true, y_pred)
@@ -52,9 +53,9 @@ def squeeze_or_expand_dimensions(y_pred, y_true=None, sample_weight=None):
         return y_pred, y_true, None
     if sample_weight.ndim == 0:
         return y_pred, y_true, sample_weight
-    if sample_weight.ndim - y_pred.ndim == 1:
+    if sample_weight.ndim - pred_rank == 1:
         sample_weight = _squeeze_last(sample_weight)
-    elif y_pred.ndim - sample_weight.ndim == 1:
+    elif pred_rank - sample_weight.ndim == 1:
         sample_weight = _core.expand_dims(sample_weight, -1)
     return y_pred, y_true, sample_weight
 

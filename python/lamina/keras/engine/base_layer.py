@@ -866,7 +866,15 @@ class Layer:
         getter = kwargs.pop("getter", None)
         if dtype is None:
             dtype = self.dtype or backend.floatx()
-        dtype = as_dtype(dtype)
+        try:
+            dtype = as_dtype(dtype)
+        except TypeError:
+            # tf.keras: a dtype with no default initializer (string, ...) needs one
+            if initializer is None and getter is None:
+                shown = f"<dtype: '{dtype}'>" if isinstance(dtype, str) else dtype
+                raise ValueError(f"An initializer for variable {name} of type {shown} is "
+                                 f"required for layer {self.name}. Received: None.") from None
+            raise
         if self._dtype_policy.variable_dtype is None:
             self._set_dtype_policy(_mp.Policy(dtype.name))
         if isinstance(initializer, (Tensor, np.ndarray, list, float, int)) and \
@@ -1036,15 +1044,10 @@ class Layer:
             if type(x) is Tensor and x.dtype is fd and x.ndim >= self._fast_min_ndim and \
                     (not self._supports_masking or getattr(x, "_keras_mask", None) is None):
                 try:
-                    return self._fast_forward(x)
+                    return self.call(x)
                 except Exception:
                     pass   # a pure call: the general path redoes it and raises the layer's error
         return self._call_general(args, kwargs)
-
-    def _fast_forward(self, x):
-        """The short path's computation: `call` (a class may substitute an equivalent that
-        relies on the short path's checks)."""
-        return self.call(x)
 
     def _check_spec_after_failure(self, x):
         if self._input_spec is not None:

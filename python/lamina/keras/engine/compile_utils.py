@@ -3,8 +3,7 @@
 model's outputs, and compute them the way tf.keras 2 does (match_dtype_and_rank first)."""
 from lamina import _core
 from lamina.keras import losses as losses_mod
-from lamina.keras.losses_utils import (apply_mask, get_mask, cast_losses_to_common_dtype,
-                                       ReductionV2)
+from lamina.keras.losses_utils import apply_mask, get_mask, cast_losses_to_common_dtype
 from lamina.keras.engine.keras_tensor import flatten
 
 

@@ -332,20 +332,13 @@ def _specialize(fn, path, generic):
            f"        if _any(({call},)):\n"
            f"            return _sym(_fn, _path, ({call},), {{}})\n"
            f"        raise\n")
-    ns = {"_fn": fn, "_any": any_symbolic, "_sym": _sym_positional(names), "_path": path}
+    ns = {"_fn": fn, "_any": any_symbolic, "_sym": symbolic_op, "_path": path}
     ns.update(defaults)
     exec(src, ns)
     w = ns[fn.__name__ if fn.__name__.isidentifier() else "op"]
     w.__doc__ = fn.__doc__
     w.__wrapped__ = fn
     return w
-
-
-def _sym_positional(names):
-    def sym(fn, path, args, kwargs):
-        # keep only the arguments that differ from the defaults, by keyword (readable configs)
-        return symbolic_op(fn, path, args, kwargs)
-    return sym
 
 
 _NN_FIRST = {"softmax", "log_softmax", "relu"}

@@ -65,6 +65,19 @@ class Sequential(Model):
             object.__setattr__(self, "_output_kt", x)
 
     @property
+    def output_shape(self):
+        # a Sequential that starts with an Input knows its output shape before any call
+        if self._output_kt is not None:
+            return tuple(self._output_kt.shape.as_list())
+        return super().output_shape
+
+    @property
+    def input_shape(self):
+        if self._input_kt is not None:
+            return tuple(self._input_kt.shape.as_list())
+        return super().input_shape
+
+    @property
     def inputs(self):
         return [self._input_kt] if self._input_kt is not None else None
 

@@ -432,6 +432,20 @@ class Model(Layer):
         x, _, _ = unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
+    def _traced_step(self, step, batch):
+        """step(batch) as tf.keras's traced train function runs it (run_eagerly not set): the
+        optimizer is told, for the one rule whose result depends on it (Nadam's counter)."""
+        opt = getattr(self, "optimizer", None)
+        inner = getattr(opt, "inner_optimizer", opt)
+        graph = not getattr(self, "_run_eagerly", None) and inner is not None
+        if graph:
+            object.__setattr__(inner, "_graph_step", True)
+        try:
+            return step(batch)
+        finally:
+            if graph:
+                object.__setattr__(inner, "_graph_step", False)
+
     def _one_batch(self, x, y, sample_weight, class_weight=None):
         from lamina.keras.engine.training_arrays import ArrayData
         data = ArrayData(x, y, sample_weight, batch_size=max(1, _n_samples(x)),
@@ -444,7 +458,8 @@ class Model(Layer):
         self._assert_compile_was_called()
         if reset_metrics:
             self.reset_metrics()
-        logs = to_python(self.train_step(self._one_batch(x, y, sample_weight, class_weight)))
+        logs = to_python(self._traced_step(self.train_step,
+                                           self._one_batch(x, y, sample_weight, class_weight)))
         return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True,
@@ -489,7 +504,7 @@ class Model(Layer):
             self.reset_metrics()
             logs = {}
             for batch in data.batches():
-                logs = self.train_step(batch)
+                logs = self._traced_step(self.train_step, batch)
             epoch_logs = to_python(logs)
             if val is not None and _should_validate(epoch, validation_freq):
                 val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],
@@ -534,9 +549,6 @@ class Model(Layer):
                              "`tf.config.run_functions_eagerly(True)` for more information of "
                              "where went wrong, or file a issue/bug to `tf.keras`.")
         return _concat_outputs(outputs)
-
-    def __call__(self, *args, **kwargs):
-        return Layer.__call__(self, *args, **kwargs)
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         print_fn = print_fn or print

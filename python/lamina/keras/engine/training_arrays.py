@@ -40,12 +40,8 @@ def _as_numpy(x):
         return None
     if isinstance(x, dict):
         return {k: _as_numpy(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and x and all(hasattr(v, "shape") or
-                                                  isinstance(v, (list, tuple, dict))
-                                                  for v in x) and \
-            not all(isinstance(v, (int, float)) for v in x):
-        if any(hasattr(v, "shape") for v in x):
-            return [_as_numpy(v) for v in x]
+    if isinstance(x, (list, tuple)) and any(hasattr(v, "shape") for v in x):
+        return [_as_numpy(v) for v in x]    # one array per input / output
     return np.asarray(x)
 
 
@@ -113,8 +109,15 @@ class ArrayData:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, shuffle=False,
                  class_weight=None, steps=None):
+        for what, v in (("x", x), ("y", y)):
+            if v is not None and not isinstance(v, (np.ndarray, list, tuple, dict)) and \
+                    not hasattr(v, "shape") and hasattr(v, "__iter__"):
+                raise NotImplementedError(f"fit/evaluate/predict: `{what}` of type "
+                                          f"{type(v).__name__} (a dataset, generator or "
+                                          f"iterator) is not supported yet; pass arrays or "
+                                          f"tensors")
         self.x, self.y = _as_numpy(x), _as_numpy(y)
-        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
+        self.sample_weight = _as_numpy(sample_weight)
         if class_weight is not None:
             if self.y is None:
                 raise ValueError("`class_weight` needs targets `y`")

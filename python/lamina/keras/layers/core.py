@@ -1,6 +1,6 @@
 """Core layers: Dense (on the fused C kernel), Activation, Lambda, Flatten, Dropout, and the
 op layer (TFOpLambda) that records a lamina op applied to symbolic tensors."""
-from lamina import _core, _tape_hooks
+from lamina import _core
 from lamina._core import Tensor, as_dtype
 from lamina.tensor_shape import TensorShape
 from lamina.keras import activations, initializers, regularizers, constraints, backend
@@ -10,7 +10,6 @@ from lamina.keras.layers import quantized as _quantized
 
 _dense = _core.dense
 _BF16 = as_dtype("bfloat16")
-_tape_local = _tape_hooks._local
 
 
 class Dense(Layer):
@@ -90,21 +89,15 @@ class Dense(Layer):
     def call(self, inputs):
         if self._int8 is not None:
             return self._int8.forward(_quantized.to_float32(inputs))
-        try:
-            tapes = _tape_local.tapes
-        except AttributeError:
-            tapes = _tape_hooks.active_tapes()
-        bias = self.bias
-        if not tapes and (self._mixed or self.kernel.dtype.name == "bfloat16"):
+        if self._mixed or self.kernel.dtype is _BF16:
             bf16 = _quantized.bf16_path(self, inputs)   # AVX512_BF16 on packed weights
             if bf16 is not None:
                 return bf16.forward(self, inputs)
-        if tapes or self._mixed:   # reads the tape sees / cast to the compute dtype
-            kernel = self.kernel.value()
-            bias = bias.value() if bias is not None else None
-        else:
-            kernel = self.kernel._value
-            bias = bias._value if bias is not None else None
+        # value(): the reads a recording tape sees, cast to the compute dtype in a mixed layer
+        kernel = self.kernel.value()
+        bias = self.bias
+        if bias is not None:
+            bias = bias.value()
         if type(inputs) is not Tensor:
             inputs = _core.convert_to_tensor(inputs)
         if inputs.dtype is not kernel.dtype:
@@ -115,49 +108,6 @@ class Dense(Layer):
         if fused is not False:
             return _dense(inputs, kernel, bias, fused)
         return self.activation(_dense(inputs, kernel, bias, None))
-
-    def __call__(self, *args, **kwargs):
-        # Layer.__call__'s short path with Dense's computation inlined (one frame less):
-        # a built Dense, one tensor of the compute dtype, rank >= 2, no mask, no tape.
-        fd = self._fast_dtype
-        if fd is not None and not kwargs and len(args) == 1:
-            x = args[0]
-            if type(x) is Tensor and x.dtype is fd and x.ndim >= 2 and \
-                    getattr(x, "_keras_mask", None) is None:
-                if self._int8 is not None:
-                    return self._int8.forward(_quantized.to_float32(x))
-                if fd is _BF16:
-                    return self.call(x)
-                fused = self._fused_act
-                try:
-                    tapes = _tape_local.tapes
-                except AttributeError:
-                    tapes = _tape_hooks.active_tapes()
-                if not tapes and fused is not False:
-                    b = self.bias
-                    try:
-                        return _dense(x, self.kernel._value, None if b is None else b._value,
-                                      fused)
-                    except Exception:
-                        pass   # the general path gives the layer's own error (or casts)
-        return Layer.__call__(self, *args, **kwargs)
-
-    def _fast_forward(self, x):
-        # The short path has checked: x is a Tensor of the (unmixed) compute dtype = the
-        # weights' dtype, of rank >= 2. With no tape recording, one fused kernel call.
-        if self._int8 is not None:
-            return self._int8.forward(_quantized.to_float32(x))
-        if x.dtype is _BF16:
-            return self.call(x)
-        fused = self._fused_act
-        try:
-            tapes = _tape_local.tapes
-        except AttributeError:
-            tapes = _tape_hooks.active_tapes()
-        if tapes or fused is False:
-            return self.call(x)
-        b = self.bias
-        return _dense(x, self.kernel._value, None if b is None else b._value, fused)
 
     def compute_output_shape(self, input_shape):
         input_shape = TensorShape(input_shape)

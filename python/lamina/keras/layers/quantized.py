@@ -107,11 +107,7 @@ class _Int8State:
         fused = layer._fused_act
         b = layer.bias
         b = None if b is None else b._value
-        try:
-            tapes = _tape_local.tapes
-        except AttributeError:
-            tapes = _tape_hooks.active_tapes()
-        if not tapes and fused is not False:
+        if fused is not False and not _recording():
             return _core.qdense(x, self.kernel(), b, fused)
         y = _with_input_gradient(self, x)
         if b is not None:
@@ -201,11 +197,18 @@ class _BF16State:
         return _core.bf16dense(x, self.packed, b, layer._fused_act)
 
 
+def _recording():
+    try:
+        return bool(_tape_local.tapes)
+    except AttributeError:
+        return bool(_tape_hooks.active_tapes())
+
+
 def bf16_path(layer, x):
     """The bf16 state when `x` can take the packed bfloat16 kernel (no tape, bfloat16 input,
     AVX512_BF16 in use, fused activation), else None: lm_dense's float32-widening path runs."""
     if type(x) is not Tensor or x.dtype.name != "bfloat16" or layer._fused_act is False or \
-            _core.bf16dense_kernel() != "avx512bf16":
+            _core.bf16dense_kernel() != "avx512bf16" or _recording():
         return None
     st = layer.__dict__.get("_bf16")
     if st is None:

@@ -91,13 +91,18 @@ def top_k_categorical_accuracy(y_true, y_pred, k=5):
     return sparse_top_k_categorical_matches(_core.argmax(_t(y_true), axis=-1), y_pred, k)
 
 
+def categorical_matches(y_true, y_pred):
+    return sparse_categorical_matches(_core.argmax(_t(y_true), axis=-1), y_pred)
+
+
+# the classes average per-element matches (tf.keras 2.21), the functions reduce the last axis
 Accuracy = wrapper_class("Accuracy", accuracy, "accuracy")
-BinaryAccuracy = wrapper_class("BinaryAccuracy", binary_accuracy, "binary_accuracy",
+BinaryAccuracy = wrapper_class("BinaryAccuracy", binary_matches, "binary_accuracy",
                                (("threshold", 0.5),))
-CategoricalAccuracy = wrapper_class("CategoricalAccuracy", categorical_accuracy,
+CategoricalAccuracy = wrapper_class("CategoricalAccuracy", categorical_matches,
                                     "categorical_accuracy")
 SparseCategoricalAccuracy = wrapper_class("SparseCategoricalAccuracy",
-                                          sparse_categorical_accuracy,
+                                          sparse_categorical_matches,
                                           "sparse_categorical_accuracy")
 
 
@@ -112,4 +117,4 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
     """How often the integer target is among the k highest predictions."""
 
     def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None):
-        super().__init__(sparse_top_k_categorical_accuracy, name, dtype=dtype, k=k)
+        super().__init__(sparse_top_k_categorical_matches, name, dtype=dtype, k=k)

@@ -21,13 +21,10 @@ class Metric(Layer):
     the result. A metric computes in float32 unless given another dtype."""
 
     def __init__(self, name=None, dtype=None, **kwargs):
-        super().__init__(name=name, dtype=dtype or "float32", **kwargs)
+        from lamina.keras import backend
+        super().__init__(name=name, dtype=dtype or backend.floatx(), **kwargs)
         self.stateful = True
         self.built = True
-
-    @property
-    def _dtype_name(self):
-        return as_dtype(self.dtype)
 
     def __call__(self, *args, **kwargs):
         if _kt.any_symbolic(args) or _kt.any_symbolic(kwargs):

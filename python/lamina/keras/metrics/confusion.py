@@ -133,7 +133,7 @@ def _count_class(cls_name, key, var_name, default_name):
         _counts = ((key, "accumulator"),)
 
         def __init__(self, thresholds=None, name=None, dtype=None):
-            super().__init__(thresholds=thresholds, name=name or default_name, dtype=dtype)
+            super().__init__(thresholds=thresholds, name=name, dtype=dtype)
 
         def result(self):
             return _core.identity(self._one(self.accumulator.value()))
@@ -157,7 +157,7 @@ class Precision(_ThresholdMetric):
     _counts = (("tp", "true_positives"), ("fp", "false_positives"))
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        super().__init__(thresholds, top_k, class_id, name or "precision", dtype)
+        super().__init__(thresholds, top_k, class_id, name, dtype)
 
     def result(self):
         tp, fp = self.true_positives.value(), self.false_positives.value()
@@ -169,7 +169,7 @@ class Recall(_ThresholdMetric):
     _counts = (("tp", "true_positives"), ("fn", "false_negatives"))
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
-        super().__init__(thresholds, top_k, class_id, name or "recall", dtype)
+        super().__init__(thresholds, top_k, class_id, name, dtype)
 
     def result(self):
         tp, fn = self.true_positives.value(), self.false_negatives.value()
@@ -182,12 +182,13 @@ class AUC(Metric):
     def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation",
                  name=None, dtype=None, thresholds=None, multi_label=False, num_labels=None,
                  label_weights=None, from_logits=False):
-        super().__init__(name=name or "auc", dtype=dtype)
+        super().__init__(name=name, dtype=dtype)   # None: auc, auc_1, ...
         curve = str(curve).upper()
+        if curve == "PR_GAIN":
+            raise NotImplementedError("AUC(curve='PR_GAIN') is not implemented in lamina")
         if curve not in ("ROC", "PR"):
             raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are '
-                             f'["ROC", "PR"]' if curve != "PR_GAIN" else
-                             "AUC curve 'PR_GAIN' is not supported by lamina")
+                             f'["ROC", "PR"]')
         summation_method = str(summation_method).lower()
         if summation_method not in ("interpolation", "minoring", "majoring"):
             raise ValueError(f'Invalid AUC summation method value: "{summation_method}". '
@@ -319,7 +320,7 @@ class MeanIoU(Metric):
 
     def __init__(self, num_classes, name=None, dtype=None, ignore_class=None,
                  sparse_y_true=True, sparse_y_pred=True, axis=-1):
-        super().__init__(name=name or "mean_io_u", dtype=dtype)
+        super().__init__(name=name, dtype=dtype)
         self.num_classes = num_classes
         self.ignore_class = ignore_class
         self.sparse_y_true, self.sparse_y_pred, self.axis = sparse_y_true, sparse_y_pred, axis

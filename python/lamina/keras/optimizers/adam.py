@@ -122,6 +122,8 @@ class Nadam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self._u_product = None
         self._u_product_counter = 1
+        self._traced_counter = None   # see update_step
+        self._var_index = 0
 
     def _create_slots(self, var_list):
         if self._u_product is None:
@@ -139,8 +141,20 @@ class Nadam(Optimizer):
         decay, b1, b2 = c(0.96), c(self.beta_1), c(self.beta_2)
         u_t = b1 * (1.0 - 0.5 * _core.pow_(decay, c(it + 1.0)))
         u_t_1 = b1 * (1.0 - 0.5 * _core.pow_(decay, c(it + 2.0)))
-        # the running product of u_t is advanced once per step, by the first variable updated
-        if self._u_product_counter == it + 2:
+        # the running product of u_t is advanced once per step, by the first variable updated.
+        # Inside tf.keras's fit (a traced function, traced twice) the Python counter is frozen
+        # at trace time: variable j of a step compares (counter after the first trace + j) with
+        # iterations + 2 instead; each trace advanced the counter once per variable.
+        if getattr(self, "_graph_step", False):
+            if self._traced_counter is None:
+                n = self._n_step_vars
+                self._traced_counter = self._u_product_counter + n
+                self._u_product_counter += 2 * n
+            cached = self._traced_counter + self._var_index == it + 2
+            self._var_index += 1
+        else:
+            cached = self._u_product_counter == it + 2
+        if cached:
             u_product_t = _core.cast(self._u_product.value(), dt)
         else:
             u_product_t = _core.cast(self._u_product.value(), dt) * u_t

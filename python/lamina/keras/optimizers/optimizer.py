@@ -233,6 +233,7 @@ class Optimizer:
                 raise ValueError(f"Gradient of shape {tuple(g.shape)} for variable {v.name} of "
                                  f"shape {tuple(v.shape)}")
         grads = self._clip_gradients(grads)
+        self._var_index, self._n_step_vars = 0, len(variables)
         self._apply_weight_decay(variables)
         for g, v in zip(grads, variables):
             self.update_step(g, v)
