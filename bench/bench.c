@@ -133,7 +133,7 @@ static void peak_call(void *p) {
 static double peak_gflops(int threads) {
     static double cache[2][257];
     __builtin_cpu_init();
-    g_wide = __builtin_cpu_supports("avx512f") != 0;  /* a feature bit (e.g. 32768), not 1 */
+    g_wide = __builtin_cpu_supports("avx512f") != 0; /* a feature bit, not 0 or 1 */
     if (!g_wide && !__builtin_cpu_supports("fma")) return NAN;
     if (threads > 256) threads = 256;
     if (cache[g_wide][threads] > 0) return cache[g_wide][threads];

@@ -23,9 +23,9 @@ BLOCKING = {
     ("ref", "float64"): dict(mr=4, nr=4, mc=96, kc=256, nc=1024, small=16, direct=0),
     ("avx2", "float32"): dict(mr=6, nr=16, mc=144, kc=320, nc=4080, small=8, direct=64),
     ("avx2", "float64"): dict(mr=6, nr=8, mc=72, kc=320, nc=4080, small=8, direct=64),
+    ("avx512", "float32"): dict(mr=12, nr=32, mc=384, kc=384, nc=4096, small=8, direct=0),
+    ("avx512", "float64"): dict(mr=12, nr=16, mc=192, kc=384, nc=4096, small=8, direct=0),
 }
-BLOCKING[("avx512", "float32")] = BLOCKING[("avx2", "float32")]
-BLOCKING[("avx512", "float64")] = BLOCKING[("avx2", "float64")]
 
 
 @pytest.fixture(autouse=True)
@@ -434,3 +434,14 @@ def test_dense_bad_inputs():
         tf.dense(x, w, tf.zeros((4,), dtype=tf.float64))
     with pytest.raises(TypeError, match="float dtypes only.*int32"):
         tf.dense(tf.zeros((2, 3), dtype=tf.int32), tf.zeros((3, 4), dtype=tf.int32))
+
+
+def test_isa_kernels_name_what_runs(isa):
+    """The kernel-set names say which code runs: each table's own GEMM tile (no table borrows
+    another's code under its name)."""
+    k = tf.isa_kernels()
+    assert k["isa"] == isa
+    b32, b64 = BLOCKING[(isa, "float32")], BLOCKING[(isa, "float64")]
+    assert k["gemm_float32"] == f"{isa}-{b32['mr']}x{b32['nr']}"
+    assert k["gemm_float64"] == f"{isa}-{b64['mr']}x{b64['nr']}"
+    assert (k["int8"] == "ref") == (isa == "ref")

@@ -65,6 +65,11 @@ const lm_gemm_kernel_f64 *lm_gemm_select_f64(void) {
     const lm_gemm_kernel_f64 *k = lm_kernels()->gemm_f64;
     return k ? k : &lm_gemm_ref_f64;
 }
+const char *lm_gemm_kernel_name(lm_dtype dt) {
+    if (dt == LM_FLOAT64) return lm_gemm_select_f64()->name;
+    if (lm_dtype_is_float(dt)) return lm_gemm_select_f32()->name;  /* half dtypes widen */
+    return dt == LM_INT64 ? gemm_ref_u64.name : gemm_ref_u32.name;
+}
 const lm_gemm_kernel_u32 *lm_gemm_select_u32(void) { return &gemm_ref_u32; }
 const lm_gemm_kernel_u64 *lm_gemm_select_u64(void) { return &gemm_ref_u64; }
 

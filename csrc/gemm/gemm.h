@@ -113,6 +113,10 @@ const lm_gemm_entry *lm_gemm_of(lm_dtype dt);
 extern const lm_gemm_kernel_f32 lm_gemm_ref_f32;
 extern const lm_gemm_kernel_f64 lm_gemm_ref_f64;
 
+/* c = act(c + bias) over an m x n block with kernel set kr's epilogue (gemm.h's contract). */
+void lm_gemm_epilogue_f32(const lm_gemm_kernel_f32 *kr, int64_t m, int64_t n, float *c,
+                          int64_t rsc, int64_t csc, const float *bias, int act);
+
 /* How many threads a product of this size is worth (1..threads): small products stay on the
  * calling thread, where they cost less than waking a worker. skinny: the unpacked paths. */
 int lm_gemm_threads(int64_t m, int64_t n, int64_t k, int skinny, int threads);

@@ -83,12 +83,9 @@ void lm_kernels_init_avx512(lm_kernel_table *t);
 
 /* ---- GEMM kernel sets (kernels/<isa>/gemm_*.c; the types are in gemm/gemm.h) ---- */
 extern const struct lm_gemm_kernel_f32 lm_gemm_ref_f32, lm_gemm_avx2_f32, lm_gemm_avx512_f32;
-/* An AVX-512 12 x 32 float32 set, built but not yet used by any table (untested). */
-extern const struct lm_gemm_kernel_f32 lm_gemm_avx512_12x32_f32;
 extern const struct lm_gemm_kernel_f64 lm_gemm_ref_f64, lm_gemm_avx2_f64, lm_gemm_avx512_f64;
 
-/* ---- float32 unary loops of the avx2 folder (the avx512 table inherits them: AVX-512 CPUs have
- * AVX2; no AVX-512 variant is shipped until one can be tested) ---- */
+/* ---- float32 unary loops of the avx2 folder (kernels/avx2/unary_avx2.c) ---- */
 void lm_avx2_f32_exp(int64_t n, const float *x, float *out);
 void lm_avx2_f32_log(int64_t n, const float *x, float *out);
 void lm_avx2_f32_tanh(int64_t n, const float *x, float *out);
@@ -102,6 +99,23 @@ void lm_avx512_dw_row_f32(const lm_dw_row_args *a);
 void lm_avx512_conv_row_f32(const lm_conv_row_args *a);
 void lm_avx512_conv_tile_f32(const lm_conv_row_args *a, const float *const *px);
 void lm_avx512_conv_wgrad_f32(const lm_conv_wgrad_args *a);
+
+/* ---- float32 unary loops of the avx512 folder (kernels/avx512/unary_avx512.c) ---- */
+void lm_avx512_f32_exp(int64_t n, const float *x, float *out);
+void lm_avx512_f32_log(int64_t n, const float *x, float *out);
+void lm_avx512_f32_log1p(int64_t n, const float *x, float *out);
+void lm_avx512_f32_tanh(int64_t n, const float *x, float *out);
+void lm_avx512_f32_sigmoid(int64_t n, const float *x, float *out);
+void lm_avx512_f32_erf(int64_t n, const float *x, float *out);
+void lm_avx512_f32_softplus(int64_t n, const float *x, float *out);
+void lm_avx512_f32_relu(int64_t n, const float *x, float *out);
+
+/* CPU features beyond the table's ISA (runtime/dispatch.c), for the int8 and bf16 kernels. */
+enum {
+    LM_CPU_AVX2 = 1, LM_CPU_AVX512 = 2, LM_CPU_AVX512VNNI = 4, LM_CPU_AVXVNNI = 8,
+    LM_CPU_AVX512BF16 = 16,
+};
+unsigned lm_cpu_features(void);
 
 /* The active table, chosen once (CPU features, then LAMINA_ISA). */
 const lm_kernel_table *lm_kernels(void);

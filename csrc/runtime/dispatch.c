@@ -28,8 +28,25 @@ static void detect(bool *avx2, bool *avx512) {
     *avx2 = ymm_os && has_avx2 && fma;
     *avx512 = *avx2 && zmm_os && f && dq && bw && vl;
 }
+/* The int8 / bf16 extensions (CPUID leaf 7: AVX512_VNNI in ecx of subleaf 0; AVX-VNNI and
+ * AVX512_BF16 in eax of subleaf 1), on top of the register state detect() found usable. */
+static unsigned features(void) {
+    bool avx2, avx512;
+    detect(&avx2, &avx512);
+    unsigned a, b, c, d, f = 0;
+    if (avx2) f |= LM_CPU_AVX2;
+    if (avx512) f |= LM_CPU_AVX512;
+    if (!avx2 || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
+    if (avx512 && ((c >> 11) & 1)) f |= LM_CPU_AVX512VNNI;
+    if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) {
+        if ((a >> 4) & 1) f |= LM_CPU_AVXVNNI;
+        if (avx512 && ((a >> 5) & 1)) f |= LM_CPU_AVX512BF16;
+    }
+    return f;
+}
 #else
 static void detect(bool *avx2, bool *avx512) { *avx2 = *avx512 = false; }
+static unsigned features(void) { return 0; }
 #endif
 
 /* The tables, filled once by init (each from the one below it: kernels/kernels.h). */
@@ -44,6 +61,7 @@ static const lm_kernel_table *g_active = &g_ref;
 static const lm_kernel_table *g_best = &g_ref;
 static char g_available[64] = "ref";
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static unsigned g_features;  /* CPUID is read once: in a VM each one traps to the hypervisor */
 
 static const lm_kernel_table *by_name(const char *name) {
     if (!strcmp(name, "ref")) return &g_ref;
@@ -59,6 +77,7 @@ static const lm_kernel_table *by_name(const char *name) {
 }
 
 static void init(void) {
+    g_features = features();
     bool avx2, avx512;
     detect(&avx2, &avx512);
     lm_kernels_init_ref(&g_ref);
@@ -90,6 +109,11 @@ const lm_kernel_table *lm_kernels(void) {
 }
 
 const char *lm_isa(void) { return lm_kernels()->name; }
+
+unsigned lm_cpu_features(void) {
+    pthread_once(&g_once, init);
+    return g_features;
+}
 
 const char *lm_isa_available(void) {
     pthread_once(&g_once, init);

@@ -21,7 +21,7 @@ from lamina._core import (
     # creation
     fill, zeros, ones, zeros_like, ones_like, range_ as range, eye,
     # runtime
-    version, isa, isa_available, set_isa, get_num_threads, set_num_threads,
+    version, isa, isa_available, isa_kernels, set_isa, get_num_threads, set_num_threads,
 )
 from lamina._core import dense  # act(x @ w + bias), fused
 from lamina._core import identity, stop_gradient

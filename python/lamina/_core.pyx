@@ -13,7 +13,7 @@ from cpython.pycapsule cimport (PyCapsule_New, PyCapsule_IsValid, PyCapsule_GetP
                                 PyCapsule_SetName, PyCapsule_GetName)
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, strcmp
-from libc.stdint cimport int64_t, uint64_t, uint8_t, uint16_t, uint32_t, int32_t, INT32_MAX, INT32_MIN
+from libc.stdint cimport int64_t, uint64_t, int8_t, uint8_t, uint16_t, uint32_t, int32_t, INT32_MAX, INT32_MIN
 
 include "_clamina.pxi"
 
@@ -1248,6 +1248,7 @@ include "_ops_linalg.pxi"
 include "_ops_create.pxi"
 include "_ops_dense.pxi"
 include "_ops_conv.pxi"
+include "_ops_quant.pxi"
 
 # ================================================================================================
 # runtime facts
@@ -1259,6 +1260,13 @@ def version():
 def isa():
     """The kernel set in use: "ref", "avx2" or "avx512"."""
     return lm_isa().decode()
+
+def isa_kernels():
+    """What runs under the active kernel set: its name and, per kind of kernel, the kernel's
+    own name (the GEMM micro-kernel tile, the int8 and bfloat16 weight kernels)."""
+    return {"isa": lm_isa().decode(), "gemm_float32": lm_gemm_kernel_name(LM_FLOAT32).decode(),
+            "gemm_float64": lm_gemm_kernel_name(LM_FLOAT64).decode(),
+            "int8": qdense_kernel(), "bfloat16_weights": bf16dense_kernel()}
 
 def isa_available():
     """The kernel sets this CPU can run, best last."""

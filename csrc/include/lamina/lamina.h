@@ -227,6 +227,8 @@ const char *lm_threads_env_note(void);
 const char *lm_version(void);
 const char *lm_isa(void);          /* "ref", "avx2" or "avx512": the kernel set in use */
 const char *lm_isa_available(void); /* comma-separated list the CPU supports, best last */
+/* The GEMM kernel set the active table uses for a dtype ("avx512-12x32", "avx2-6x16", ...). */
+const char *lm_gemm_kernel_name(lm_dtype dt);
 /* Force a kernel set ("ref", "avx2", "avx512"); LM_EVALUE if unknown or unsupported here. */
 lm_status lm_set_isa(const char *name);
 
@@ -279,6 +281,33 @@ lm_status lm_max_pool_gradgrad(const lm_tensor *x, const lm_tensor *h, const lm_
                                lm_tensor **out);
 lm_status lm_avg_pool_grad(int ndim, const int64_t *input_shape, const lm_tensor *g,
                            const lm_window *win, lm_tensor **out);
+
+/* ---- int8 dense layer (csrc/quant/) ------------------------------------------------------------
+ * Keras 3's Dense after quantize("int8"): the kernel as per-column int8 (K, N), row-major, values
+ * in [-127, 127], with kernel_scale (N,) > 0 (w ~ w_q / scale), packed once; each call quantizes
+ * every row of x (float32, (..., K)) to int8 by its absolute maximum, multiplies in int32 and
+ * returns act(x_q @ w_q / (sx * scale) + bias) in float32. `kernel`: NULL for the one that suits
+ * the active kernel table (lm_qdense_kernel), or a name of lm_qdense_kernels() (tests). */
+typedef struct lm_qweight lm_qweight;
+lm_status lm_qweight_pack(const int8_t *w, int64_t k, int64_t n, const float *scale,
+                          lm_qweight **out);
+void lm_qweight_free(lm_qweight *w);  /* NULL is fine */
+lm_status lm_qdense(const lm_tensor *x, const lm_qweight *w, const lm_tensor *bias, lm_act act,
+                    const char *kernel, lm_tensor **out);
+const char *lm_qdense_kernel(void);   /* the kernel the active table uses: "avx512vnni", ... */
+const char *lm_qdense_kernels(void);  /* comma-separated names of the kernels this CPU can run */
+
+/* bfloat16 weights packed for AVX512_BF16 (vdpbf16ps): w (K, N) bfloat16 bits, row-major. lm_bf16dense
+ * gives act(x @ w + bias) for bfloat16 x (..., K), summed in float32 and rounded to bfloat16
+ * once (bias bfloat16 or float32). `kernel`: NULL for lm_bf16dense_kernel() ("avx512bf16" on
+ * the avx512 table of a CPU with AVX512_BF16, else "ref"), or one of lm_bf16dense_kernels(). */
+typedef struct lm_bf16w lm_bf16w;
+lm_status lm_bf16w_pack(const uint16_t *w, int64_t k, int64_t n, lm_bf16w **out);
+void lm_bf16w_free(lm_bf16w *w);
+lm_status lm_bf16dense(const lm_tensor *x, const lm_bf16w *w, const lm_tensor *bias, lm_act act,
+                       const char *kernel, lm_tensor **out);
+const char *lm_bf16dense_kernel(void);
+const char *lm_bf16dense_kernels(void);
 
 /* ---- gradient tape (csrc/autodiff/) ----------------------------------------------------------
  * Reverse-mode gradients with tf.GradientTape's semantics. A tape records while it is active on a

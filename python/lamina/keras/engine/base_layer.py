@@ -715,6 +715,16 @@ class Layer:
 
     add_variable = add_weight
 
+    def quantize(self, mode=None, **kwargs):
+        """Keras 3's quantize: a model quantizes its layers (keras/layers/quantized.py); a
+        layer with no quantized form raises NotImplementedError."""
+        from lamina.keras.engine.training import Model
+        if isinstance(self, Model):
+            from lamina.keras.layers.quantized import quantize_layers
+            return quantize_layers(self, mode)
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `quantize` "
+                                  f"method implemented.")
+
     def get_weights(self):
         """The values of `weights`, as NumPy copies, in the same order."""
         return [np.array(w.numpy(), copy=True) for w in self.weights]
@@ -737,6 +747,9 @@ class Layer:
                                  f"{p.name!r}).")
             values.append(a)
         for p, a in zip(params, values):
+            if hasattr(p, "_set_from_numpy"):   # a weight with no lamina dtype (int8)
+                p._set_from_numpy(a)
+                continue
             # (np.ascontiguousarray would turn a 0-d value into shape (1,))
             p.assign(_core.constant(np.array(a, order="C"), dtype=p.dtype))
 

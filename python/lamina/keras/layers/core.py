@@ -6,14 +6,18 @@ from lamina.tensor_shape import TensorShape
 from lamina.keras import activations, initializers, regularizers, constraints, backend
 from lamina.keras.engine.base_layer import Layer, fast_call
 from lamina.keras.engine.input_spec import InputSpec
+from lamina.keras.layers import quantized as _quantized
 
 _dense = _core.dense
+_BF16 = as_dtype("bfloat16")
 
 
 class Dense(Layer):
     """activation(inputs @ kernel + bias): tf.keras.layers.Dense."""
 
     _fast_spec_axes_checked_by_call = True   # the C kernel rejects a wrong last dimension
+    _int8 = None              # after quantize("int8"): the int8 path (layers/quantized.py)
+    quantization_mode = None
 
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -76,8 +80,19 @@ class Dense(Layer):
             fused = activations.FUSED.get(value, False) if value is not None else None
             object.__setattr__(self, "_fused_act", fused)
 
+    def quantize(self, mode=None, **kwargs):
+        """Keras 3's Dense.quantize: "int8" stores the kernel as per-unit int8 with
+        kernel_scale and runs the int8 kernels (keras/layers/quantized.py)."""
+        _quantized.quantize_dense(self, mode)
+
     @fast_call
     def call(self, inputs):
+        if self._int8 is not None:
+            return self._int8.forward(_quantized.to_float32(inputs))
+        if self._mixed or self.kernel.dtype is _BF16:
+            bf16 = _quantized.bf16_path(self, inputs)   # AVX512_BF16 on packed weights
+            if bf16 is not None:
+                return bf16.forward(self, inputs)
         # value(): the reads a recording tape sees, cast to the compute dtype in a mixed layer
         kernel = self.kernel.value()
         bias = self.bias
